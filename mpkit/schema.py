@@ -1,0 +1,145 @@
+"""Frame schemas and the single "conform" step every parser ends with.
+
+A parser tokenises its input into plain ``dict`` rows, then calls
+:func:`conform` with its module-level ``SCHEMA``.  ``conform`` applies dtypes,
+fixes the column order, and attaches parse coverage to ``frame.attrs``:
+
+``frame.attrs["coverage"] = {"lines": 10, "parsed": 9, "rejected": 1,
+"rejects": [(7, "garbage line")], "decode_errors": 0}``
+
+Column dtypes are one of the names in :data:`DTYPES`.  ``datetime`` columns
+hold *naive* local wall-clock times (the source printed no offset);
+``datetime_utc`` columns are tz-aware UTC (the source printed an offset or an
+epoch).  :class:`mpkit.bundle.Bundle` later localises naive columns with the
+host's zone when it is known.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+#: the dtype vocabulary of schemas
+DTYPES = ("str", "int", "float", "bool", "category", "datetime", "datetime_utc", "object")
+
+#: how many rejected lines are kept as a sample
+REJECT_SAMPLE = 20
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a frame schema: its dtype name and a one-line meaning."""
+
+    dtype: str
+    doc: str
+
+    def __post_init__(self) -> None:
+        if self.dtype not in DTYPES:
+            raise ValueError(f"unknown dtype {self.dtype!r}; use one of {DTYPES}")
+
+
+Schema = Mapping[str, Column]
+
+
+@dataclass
+class Coverage:
+    """Counts lines read, parsed and rejected, and keeps a sample of rejects."""
+
+    lines: int = 0
+    parsed: int = 0
+    rejected: int = 0
+    rejects: list[tuple[int, str]] = field(default_factory=list)
+    ignored: int = 0  # blank lines, headers, prose we knowingly skip
+
+    def ok(self, n: int = 1) -> None:
+        self.parsed += n
+
+    def skip(self, n: int = 1) -> None:
+        self.ignored += n
+
+    def reject(self, lineno: int, line: str) -> None:
+        self.rejected += 1
+        if len(self.rejects) < REJECT_SAMPLE:
+            self.rejects.append((lineno, line[:300]))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "lines": self.lines,
+            "parsed": self.parsed,
+            "ignored": self.ignored,
+            "rejected": self.rejected,
+            "rejects": list(self.rejects),
+        }
+
+
+def _series(values: list[Any], dtype: str, n: int) -> pd.Series:
+    if dtype == "str":
+        return pd.Series(values, dtype="str") if n else pd.Series([], dtype="str")
+    if dtype == "category":
+        return pd.Series(values, dtype="category") if n else pd.Series([], dtype="category")
+    if dtype == "int":
+        return pd.Series(pd.array(values, dtype="Int64"))
+    if dtype == "float":
+        return pd.Series([np.nan if v is None else v for v in values], dtype="float64")
+    if dtype == "bool":
+        return pd.Series(pd.array(values, dtype="boolean"))
+    if dtype == "datetime":
+        s = pd.to_datetime(pd.Series(values, dtype="object"), errors="coerce")
+        if isinstance(s.dtype, pd.DatetimeTZDtype):  # a parser handed aware times: keep wall clock
+            s = s.dt.tz_localize(None)
+        return s.astype("datetime64[ns]")
+    if dtype == "datetime_utc":
+        s = pd.to_datetime(pd.Series(values, dtype="object"), errors="coerce", utc=True)
+        return s.astype("datetime64[ns, UTC]")
+    return pd.Series(values, dtype="object")
+
+
+def empty_frame(schema: Schema) -> pd.DataFrame:
+    """An empty frame with exactly the schema's columns and dtypes."""
+    return conform([], schema)
+
+
+def conform(
+    rows: Iterable[Mapping[str, Any]],
+    schema: Schema,
+    coverage: Coverage | None = None,
+) -> pd.DataFrame:
+    """Build the typed frame: schema column order, schema dtypes, coverage in attrs.
+
+    Keys of a row that are not in the schema are a programming error.
+    """
+    rows = list(rows)
+    cols = list(schema)
+    data: dict[str, list[Any]] = {c: [] for c in cols}
+    for row in rows:
+        extra = set(row) - set(cols)
+        if extra:
+            raise KeyError(f"row has columns not in the schema: {sorted(extra)}")
+        for c in cols:
+            v = row.get(c)
+            data[c].append(None if (isinstance(v, float) and np.isnan(v)) else v)
+    n = len(rows)
+    frame = pd.DataFrame({c: _series(data[c], schema[c].dtype, n) for c in cols}, columns=cols)
+    frame.index = pd.RangeIndex(n)
+    frame.attrs["coverage"] = (coverage or Coverage(lines=n, parsed=n)).as_dict()
+    return frame
+
+
+def coverage_of(frame: pd.DataFrame) -> dict[str, Any]:
+    """The coverage a parser attached (an all-parsed default when absent)."""
+    cov = frame.attrs.get("coverage")
+    if cov is None:
+        return Coverage(lines=len(frame), parsed=len(frame)).as_dict()
+    return dict(cov)
+
+
+def schema_table(schema: Schema) -> str:
+    """A Markdown table of a schema (used by the README's data section)."""
+    out = ["| column | dtype | meaning |", "|---|---|---|"]
+    for name, col in schema.items():
+        out.append(f"| `{name}` | {col.dtype} | {col.doc} |")
+    return "\n".join(out)
