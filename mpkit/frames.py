@@ -31,6 +31,9 @@ LOG_EVENTS = {
     "daemon_version": Column("str", "for `Starting Multipass <ver>`: the version (daemon restart marker)"),
     "mac": Column("str", "canonical MAC mentioned (QEMU `mac=`, dnsmasq DHCP lines), NA otherwise"),
     "ip": Column("str", "IPv4 address mentioned (DHCPACK, ssh errors), NA otherwise"),
+    "qemu_memory": Column("str", "for `process arguments`: the `-m` value (e.g. 4096M)"),
+    "qemu_smp": Column("int", "for `process arguments`: the `-smp` CPU count"),
+    "qemu_loadvm": Column("str", "for `process arguments`: the `-loadvm` snapshot (resume from suspend)"),
 }
 
 INSTANCES = {

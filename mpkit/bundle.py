@@ -1,0 +1,547 @@
+"""Load a bundle (directory, archive, single file or pasted text) into typed frames.
+
+:func:`load_bundle` is the one entry point.  It identifies every file (by its
+canonical name, else by content, else as a paste of several outputs), parses
+each artifact with its registered parser, and assembles one frame per
+``FRAME`` name, with the artifact's path (``file``) and snapshot time
+(``snapshot_at``) added.  Times are put on one clock (see :meth:`Bundle.clock`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import timedelta, timezone, tzinfo
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import pandas as pd
+
+from . import archive as _archive
+from . import paste
+from .errors import BundleError
+from .parsers import MODULES, module
+from .schema import coverage_of, empty_frame
+from .sniff import identify, scores
+
+log = logging.getLogger(__name__)
+
+#: files above this size are not sniffed for paste parts (logs are read in chunks)
+BIG_FILE = 64 * 1024 * 1024
+_SNAP = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d[-:]\d\d[-:]\d\d(?:\.\d+)?Z?)$")
+
+
+@dataclass
+class Artifact:
+    """One recognised artifact (a file, or a part of a pasted file)."""
+
+    path: str  # relative to the bundle root ("paste.md#L10-L24" for paste parts)
+    kind: str
+    recognised_by: str  # "name", "content", "paste"
+    score: float
+    bytes: int
+    snapshot_at: pd.Timestamp | None = None
+    manifest_entry: dict[str, Any] | None = None
+    decode_errors: int = 0
+    lines: tuple[int, int] | None = None  # for paste parts: first and last line in the file
+    frame: pd.DataFrame | None = field(default=None, repr=False)
+
+    @property
+    def coverage(self) -> dict[str, Any]:
+        cov = coverage_of(self.frame) if self.frame is not None else {}
+        cov["decode_errors"] = self.decode_errors
+        return cov
+
+
+@dataclass(frozen=True)
+class Unrecognised:
+    path: str
+    bytes: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class HostFacts:
+    platform: str | None = None
+    os_version: str | None = None
+    os_name: str | None = None
+    arch: str | None = None
+    multipass_version: str | None = None
+    driver: str | None = None
+    timezone: str | None = None
+    utc_offset: str | None = None
+    hostname: str | None = None
+    sources: dict[str, str] = field(default_factory=dict)
+
+
+def _decode(raw: bytes) -> tuple[str, int]:
+    text = raw.decode("utf-8", errors="replace")
+    errors = text.count("\ufffd") - raw.count("\ufffd".encode())
+    return text, max(errors, 0)
+
+
+def _canonical_kind(relpath: str) -> str | None:
+    name = relpath.rsplit("/", 1)[-1].lower()
+    for kind in MODULES:
+        for fn in module(kind).FILENAMES:
+            fn = fn.lower()
+            if name == fn or (not fn.endswith(".txt") and name == fn + ".txt") or (fn.endswith(".txt") and name == fn[:-4]):
+                return kind
+    return None
+
+
+def _snapshot_time(relpath: str) -> pd.Timestamp | None:
+    parts = relpath.split("/")
+    if len(parts) >= 3 and parts[0].lower() == "snapshots":
+        m = _SNAP.match(parts[1])
+        if m:
+            s = m.group(1)
+            date, _, clock = s.partition("T")
+            clock = clock.rstrip("Z").replace("-", ":")
+            try:
+                return pd.Timestamp(f"{date}T{clock}", tz="UTC")
+            except ValueError:
+                return None
+    return None
+
+
+class Bundle:
+    """Everything read from one bundle: provenance, host facts and frames."""
+
+    def __init__(self, source: str, *, manifest: dict[str, Any] | None = None) -> None:
+        self.source = source
+        self.manifest = manifest
+        self.artifacts: list[Artifact] = []
+        self.unrecognised: list[Unrecognised] = []
+        self.notes: list[str] = []
+        self.manifest_errors: list[str] = []
+        self._unpacked: _archive.Unpacked | None = None
+
+    # -- provenance -----------------------------------------------------------------
+    def __repr__(self) -> str:
+        return f"<Bundle {self.source!r}: {len(self.artifacts)} artifacts, {len(self.unrecognised)} unrecognised>"
+
+    def kinds(self) -> set[str]:
+        return {a.kind for a in self.artifacts}
+
+    def has(self, kind: str) -> bool:
+        return kind in self.kinds()
+
+    def artifacts_of(self, kind: str) -> list[Artifact]:
+        return [a for a in self.artifacts if a.kind == kind]
+
+    def failed_sources(self) -> list[dict[str, Any]]:
+        """Manifest entries of sources that were tried and failed (no file, or an error)."""
+        if not self.manifest:
+            return []
+        out = []
+        for e in self.manifest.get("artifacts", []) or []:
+            if isinstance(e, dict) and (e.get("error") or e.get("timed_out") or not e.get("file")):
+                out.append(e)
+        return out
+
+    def truncated_sources(self) -> list[dict[str, Any]]:
+        if not self.manifest:
+            return []
+        return [e for e in self.manifest.get("artifacts", []) or [] if isinstance(e, dict) and e.get("truncated")]
+
+    @property
+    def coverage(self) -> pd.DataFrame:
+        """One row per artifact: kind, how it was recognised, lines read / parsed / rejected."""
+        rows = []
+        for a in self.artifacts:
+            c = a.coverage
+            rows.append(
+                {
+                    "file": a.path,
+                    "kind": a.kind,
+                    "recognised_by": a.recognised_by,
+                    "snapshot_at": a.snapshot_at,
+                    "bytes": a.bytes,
+                    "rows": 0 if a.frame is None else len(a.frame),
+                    "lines": c.get("lines", 0),
+                    "parsed": c.get("parsed", 0),
+                    "ignored": c.get("ignored", 0),
+                    "rejected": c.get("rejected", 0),
+                    "decode_errors": a.decode_errors,
+                    "reject_sample": "; ".join(f"L{n}: {t[:80]}" for n, t in c.get("rejects", [])[:3]),
+                    "truncated": bool(a.manifest_entry and a.manifest_entry.get("truncated")),
+                }
+            )
+        return pd.DataFrame(rows, columns=[
+            "file", "kind", "recognised_by", "snapshot_at", "bytes", "rows", "lines", "parsed",
+            "ignored", "rejected", "decode_errors", "reject_sample", "truncated",
+        ])
+
+    # -- host facts and the clock -------------------------------------------------------
+    def _fact(self, key: str, kinds: tuple[str, ...]) -> tuple[str | None, str | None]:
+        for kind in kinds:
+            for a in self.artifacts_of(kind):
+                f = a.frame
+                if f is None or f.empty:
+                    continue
+                hit = f[f["key"] == key]
+                if not hit.empty:
+                    return str(hit["value"].iloc[-1]), a.path
+        return None, None
+
+    @cached_property
+    def host(self) -> HostFacts:
+        m = (self.manifest or {}).get("host") or {}
+        src: dict[str, str] = {}
+        platform = m.get("platform")
+        if platform:
+            src["platform"] = "manifest.json"
+        os_version, os_name = m.get("os_version"), None
+        if os_version:
+            src["os_version"] = "manifest.json"
+        v, p = self._fact("ProductVersion", ("sw_vers",))
+        if v:
+            os_version, os_name, platform = v, "macOS", platform or "macos"
+            src.setdefault("os_version", p or "")
+            src.setdefault("platform", p or "")
+        v, p = self._fact("VERSION_ID", ("os_release",))
+        if v and not os_name:
+            pretty, _ = self._fact("PRETTY_NAME", ("os_release",))
+            name, _ = self._fact("NAME", ("os_release",))
+            os_version, os_name, platform = os_version or v, pretty or name, platform or "linux"
+            src.setdefault("os_version", p or "")
+            src.setdefault("platform", p or "")
+        v, p = self._fact("version", ("winver",))
+        if v and not os_name:
+            os_version, os_name, platform = os_version or v, "Windows", platform or "windows"
+            src.setdefault("platform", p or "")
+        mp_version, p = self._fact("multipassd", ("version",))
+        if not mp_version:
+            mp_version, p = self._fact("multipass", ("version",))
+        if mp_version:
+            src["multipass_version"] = p or ""
+        else:
+            dl = self.frame("daemon_log")
+            vers = dl["daemon_version"].dropna() if not dl.empty else pd.Series([], dtype="str")
+            if len(vers):
+                mp_version = str(vers.iloc[-1])
+                src["multipass_version"] = "daemon log (Starting Multipass)"
+        if not platform:
+            platform = self._guess_platform(mp_version)
+            if platform:
+                src["platform"] = "inferred from the artifacts present"
+        driver, p = self._fact("local.driver", ("local_driver",))
+        if driver:
+            src["driver"] = p or ""
+        return HostFacts(
+            platform=platform,
+            os_version=os_version,
+            os_name=os_name,
+            arch=m.get("arch"),
+            multipass_version=mp_version,
+            driver=driver,
+            timezone=m.get("timezone"),
+            utc_offset=m.get("utc_offset"),
+            hostname=m.get("hostname"),
+            sources=src,
+        )
+
+    def _guess_platform(self, version: str | None) -> str | None:
+        if version:
+            if "+mac" in version or ".mac" in version:
+                return "macos"
+            if "+win" in version or ".win" in version:
+                return "windows"
+        k = self.kinds()
+        if k & {"sw_vers", "dhcpd_leases", "arp", "ifconfig", "firewall", "unified_log", "bootpd_plist", "hv_support"}:
+            return "macos"
+        if k & {"journal_text", "journal_json", "dnsmasq_leases", "ip_neigh", "ip_addr", "os_release", "host_firewall"}:
+            return "linux"
+        if k & {"windows_events", "winver", "hyperv"}:
+            return "windows"
+        dl = self.frame("daemon_log")
+        if not dl.empty:
+            msgs = dl["message"].astype("str")
+            if msgs.str.contains("vmnet|hvf|/var/db/dhcpd_leases|bridge100", regex=True).any():
+                return "macos"
+            if msgs.str.contains("mpqemubr0|/snap/multipass|enable-kvm", regex=True).any():
+                return "linux"
+        return None
+
+    @cached_property
+    def _zone(self) -> tuple[tzinfo | None, str]:
+        m = (self.manifest or {}).get("host") or {}
+        tzname = m.get("timezone")
+        if tzname:
+            try:
+                return ZoneInfo(str(tzname)), f"host time zone {tzname} (manifest.json)"
+            except (ZoneInfoNotFoundError, ValueError):
+                self.notes.append(f"manifest time zone {tzname!r} is unknown here; trying utc_offset")
+        off = m.get("utc_offset")
+        if isinstance(off, str) and re.match(r"^[+-]\d\d:?\d\d$", off):
+            mins = (1 if off[0] == "+" else -1) * (int(off[1:3]) * 60 + int(off[-2:]))
+            return timezone(timedelta(minutes=mins)), f"UTC offset {off} (manifest.json)"
+        raw = self._raw_frames.get("daemon_log")
+        if raw is not None and not raw.empty:
+            offs = raw["utc_offset"].dropna()
+            offs = offs[raw.loc[offs.index, "program"].astype("str") != "journal-json"] if len(offs) else offs
+            if len(offs):
+                mins = int(Counter(offs.tolist()).most_common(1)[0][0])
+                if not (raw["utc_offset"].isna() & raw["time"].notna()).any() or mins:
+                    return timezone(timedelta(minutes=mins)), f"UTC offset {mins:+d} min printed in the journal"
+            q = raw.dropna(subset=["qmp_time", "time"])
+            if len(q):
+                diff = (q["time"] - q["qmp_time"].dt.tz_convert(None)).dt.total_seconds() / 60
+                rounded = (diff / 15).round() * 15
+                if (abs(diff - rounded) < 2).all() and rounded.nunique() == 1:
+                    mins = int(rounded.iloc[0])
+                    return timezone(timedelta(minutes=mins)), f"UTC offset {mins:+d} min inferred from QMP event timestamps"
+        return None, "no time zone known: daemon-log times are host-local wall clock, epoch-based times are shown in UTC"
+
+    @property
+    def clock(self) -> str:
+        """``"utc"`` when every time could be put in UTC, else ``"local-naive"``."""
+        return "utc" if self._zone[0] is not None else "local-naive"
+
+    @property
+    def clock_note(self) -> str:
+        return self._zone[1]
+
+    # -- frames ----------------------------------------------------------------------
+    @cached_property
+    def _raw_frames(self) -> dict[str, pd.DataFrame]:
+        groups: dict[str, list[pd.DataFrame]] = {}
+        for a in self.artifacts:
+            if a.frame is None:
+                continue
+            f = a.frame.copy()
+            f["file"] = pd.Series([a.path] * len(f), dtype="str", index=f.index)
+            f["snapshot_at"] = pd.Series([a.snapshot_at] * len(f), index=f.index, dtype="datetime64[ns, UTC]")
+            groups.setdefault(module(a.kind).FRAME, []).append(f)
+        out = {}
+        for name, frames in groups.items():
+            schema_frame = frames[0].iloc[0:0]
+            non_empty = [f for f in frames if len(f)]
+            if not non_empty:
+                out[name] = schema_frame
+                continue
+            merged = pd.concat(non_empty, ignore_index=True) if len(non_empty) > 1 else non_empty[0].reset_index(drop=True)
+            for col in schema_frame.columns:  # concat of categoricals with other categories gives object
+                if isinstance(schema_frame[col].dtype, pd.CategoricalDtype) and not isinstance(merged[col].dtype, pd.CategoricalDtype):
+                    merged[col] = merged[col].astype("category")
+            out[name] = merged
+        return out
+
+    def _to_clock(self, frame: pd.DataFrame) -> pd.DataFrame:
+        zone = self._zone[0]
+        frame = frame.copy()
+        for col in frame.columns:
+            dt = frame[col].dtype
+            if col == "snapshot_at":
+                continue
+            if isinstance(dt, pd.DatetimeTZDtype):
+                if zone is None:
+                    frame[col] = frame[col].dt.tz_convert(None)
+            elif str(dt).startswith("datetime64"):
+                if zone is None:
+                    continue
+                s = frame[col]
+                if "utc_offset" in frame.columns and col == "time":
+                    off = frame["utc_offset"]
+                    fixed = off.notna()
+                    res = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns, UTC]")
+                    if fixed.any():
+                        res[fixed] = (s[fixed] - pd.to_timedelta(off[fixed].astype("int64"), unit="min")).dt.tz_localize("UTC")
+                    if (~fixed).any():
+                        res[~fixed] = s[~fixed].dt.tz_localize(zone, ambiguous="NaT", nonexistent="shift_forward").dt.tz_convert("UTC")
+                    frame[col] = res
+                else:
+                    frame[col] = s.dt.tz_localize(zone, ambiguous="NaT", nonexistent="shift_forward").dt.tz_convert("UTC")
+        if zone is None and "snapshot_at" in frame.columns:
+            frame["snapshot_at"] = frame["snapshot_at"].dt.tz_convert(None)
+        return frame
+
+    @cached_property
+    def frames(self) -> dict[str, pd.DataFrame]:
+        """One frame per frame name, on the bundle's clock."""
+        return {name: self._to_clock(f) for name, f in self._raw_frames.items()}
+
+    def frame(self, name: str) -> pd.DataFrame:
+        """The frame ``name``, or an empty frame with its schema when nothing fed it."""
+        got = self.frames.get(name)
+        if got is not None:
+            return got
+        for kind in MODULES:
+            if module(kind).FRAME == name:
+                f = empty_frame(module(kind).SCHEMA)
+                f["file"] = pd.Series([], dtype="str")
+                f["snapshot_at"] = pd.Series([], dtype="datetime64[ns, UTC]" if self.clock == "utc" else "datetime64[ns]")
+                return f
+        raise KeyError(f"no frame named {name!r}")
+
+    # -- derived views (built lazily) -------------------------------------------------------
+    @cached_property
+    def timeline(self) -> pd.DataFrame:
+        from .timeline import build_timeline
+
+        return build_timeline(self)
+
+    @cached_property
+    def entities(self) -> pd.DataFrame:
+        from .timeline import build_entities
+
+        return build_entities(self)
+
+    @cached_property
+    def attempts(self) -> pd.DataFrame:
+        from .attempts import build_attempts
+
+        return build_attempts(self)
+
+    def close(self) -> None:
+        if self._unpacked is not None:
+            self._unpacked.cleanup()
+            self._unpacked = None
+
+    def __enter__(self) -> Bundle:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+# -- loading --------------------------------------------------------------------------------
+
+
+def _parse_artifact(kind: str, text: str) -> pd.DataFrame:
+    return module(kind).parse(text)
+
+
+def _add_file(bundle: Bundle, root: Path, fpath: Path, entries: dict[str, dict[str, Any]]) -> None:
+    rel = fpath.relative_to(root).as_posix() if root != fpath else fpath.name
+    size = fpath.stat().st_size
+    snap = _snapshot_time(rel)
+    entry = entries.get(rel)
+    if rel.lower() == "manifest.json":
+        return
+    kind = _canonical_kind(rel)
+    if kind == "daemon_log" and size > BIG_FILE:
+        from .parsers.daemon_log import parse_path
+
+        frame = parse_path(fpath)
+        bundle.artifacts.append(Artifact(rel, kind, "name", 1.0, size, snap, entry, 0, None, frame))
+        return
+    raw = fpath.read_bytes()
+    text, decode_errors = _decode(raw)
+    if not text.strip():
+        bundle.unrecognised.append(Unrecognised(rel, size, "empty file"))
+        if kind:
+            bundle.artifacts.append(Artifact(rel, kind, "name", 1.0, size, snap, entry, decode_errors, None, _parse_artifact(kind, "")))
+        return
+    if kind is not None:
+        # a canonical name wins unless the content clearly is something else (sw_vers.txt holding os-release)
+        named = float(module(kind).sniff(text))
+        if named < 0.3:
+            other, score = identify(text)
+            if other is not None and score >= 0.8 and module(other).FRAME == module(kind).FRAME or (other and score >= 0.9):
+                bundle.notes.append(f"{rel}: named like {kind} but its content is {other}; read as {other}")
+                kind = other
+        bundle.artifacts.append(Artifact(rel, kind, "name", 1.0, size, snap, entry, decode_errors, None, _parse_artifact(kind, text)))
+        return
+    if size <= BIG_FILE:
+        parts = paste.split(text)
+        covered = sum(p.last_line - p.first_line + 1 for p in parts)
+        nonblank = sum(1 for ln in text.splitlines() if ln.strip())
+        if len(parts) > 1 or (len(parts) == 1 and covered < 0.8 * nonblank):
+            if parts:
+                for p in parts:
+                    bundle.artifacts.append(
+                        Artifact(f"{rel}#L{p.first_line}-L{p.last_line}", p.kind, "paste", p.score, len(p.text.encode()),
+                                 snap, entry, 0, (p.first_line, p.last_line), _parse_artifact(p.kind, p.text))
+                    )
+                return
+    other, score = identify(text)
+    if other is not None:
+        bundle.artifacts.append(Artifact(rel, other, "content", score, size, snap, entry, decode_errors, None, _parse_artifact(other, text)))
+        return
+    top = sorted(scores(text).items(), key=lambda kv: -kv[1])[:1]
+    hint = f" (closest: {top[0][0]} {top[0][1]:.2f})" if top and top[0][1] > 0 else ""
+    bundle.unrecognised.append(Unrecognised(rel, size, "not recognised" + hint))
+
+
+def _read_manifest(bundle: Bundle, root: Path) -> dict[str, dict[str, Any]]:
+    mpath = root / "manifest.json"
+    if not mpath.is_file():
+        return {}
+    try:
+        data = json.loads(mpath.read_text(encoding="utf-8", errors="replace"))
+        if not isinstance(data, dict):
+            raise ValueError("top level is not an object")
+    except ValueError as exc:
+        bundle.manifest_errors.append(f"manifest.json unreadable: {exc}")
+        bundle.notes.append("manifest.json could not be read; files were identified by name and content")
+        return {}
+    bundle.manifest = data
+    entries = {}
+    for e in data.get("artifacts", []) or []:
+        if isinstance(e, dict) and e.get("file"):
+            entries[str(e["file"]).replace("\\", "/")] = e
+    return entries
+
+
+def load_bundle(path: str | Path, *, limits: _archive.Limits | None = None) -> Bundle:
+    """Read a bundle directory, archive, single artifact file or paste into a :class:`Bundle`."""
+    p = Path(path)
+    if not p.exists():
+        raise BundleError(f"{p}: no such file or directory; give a bundle directory, archive, or artifact file")
+    unpacked = None
+    if p.is_file() and _archive.is_archive(p):
+        unpacked = _archive.unpack(p, limits)
+        root = unpacked.root
+        # an archive holding one top-level folder: that folder is the bundle
+        children = [c for c in root.iterdir() if not c.name.startswith(".")]
+        if len(children) == 1 and children[0].is_dir():
+            root = children[0]
+    else:
+        root = p
+    bundle = Bundle(str(p))
+    bundle._unpacked = unpacked
+    if unpacked is not None:
+        for name, reason in unpacked.skipped:
+            bundle.unrecognised.append(Unrecognised(name, 0, reason))
+    try:
+        if root.is_dir():
+            entries = _read_manifest(bundle, root)
+            for f in sorted(root.rglob("*")):
+                if f.is_symlink():
+                    target = f.resolve()
+                    if root.resolve() not in target.parents:
+                        bundle.unrecognised.append(Unrecognised(f.relative_to(root).as_posix(), 0, "symlink leaving the bundle (not followed)"))
+                        continue
+                if f.is_file():
+                    _add_file(bundle, root, f, entries)
+        elif root.is_file():
+            _add_file(bundle, root, root, {})
+        else:
+            raise BundleError(f"{p}: neither a regular file nor a directory")
+    except BundleError:
+        bundle.close()
+        raise
+    if not bundle.artifacts:
+        log.warning("%s: no artifact recognised", p)
+        bundle.notes.append("no artifact was recognised in this input")
+    return bundle
+
+
+def load_text(text: str, name: str = "paste.txt") -> Bundle:
+    """A bundle made from pasted text (no file needed)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="mpkit-paste-") as tmp:
+        f = Path(tmp) / name
+        f.write_text(text, encoding="utf-8")
+        b = load_bundle(f)
+        b.source = f"<{name}>"
+        _ = b.frames  # parse now: the file goes away
+        return b

@@ -1,0 +1,196 @@
+"""The Multipass daemon log: ``[ts] [level] [category] message``.
+
+Reads macOS ``/Library/Logs/Multipass/multipassd.log``, what ``multipass start
+-vvvv`` prints, and Windows events written in the same form.  Lines that do not
+start a record are continuations of the previous record (QEMU stderr, ``QMP:``
+payloads); trailing blank lines of a record are dropped.  Lines before the
+first record are rejected (prose), blank ones ignored.
+
+Example::
+
+    [2024-10-05T18:05:19.211] [info] [primary] process state changed to Running
+    [2024-10-05T18:05:19.300] [debug] [arp] [4242] started: arp -an
+
+gives two rows; the second has ``subprocess="arp"``, ``subprocess_pid=4242``,
+``argv="-an"``.  Times are naive host-local wall clock (the file has no zone).
+
+:func:`parse_path` reads a file in chunks (bounded memory) for very large logs.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..frames import LOG_EVENTS
+from ..schema import Coverage
+from ._base import fraction_matching
+from ._logcore import build_frame
+
+KIND = "daemon_log"
+FRAME = "daemon_log"
+FILENAMES = ("multipassd.log",)
+PLATFORMS = ("macos", "linux", "windows")
+SCHEMA = LOG_EVENTS
+
+_LEVEL = r"error|warning|info|debug|trace"
+HEADER = (
+    r"^(?:\[(?P<ts>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,6})?)\] )?"
+    rf"\[(?P<level>{_LEVEL})\] \[(?P<category>[^\]]*)\] ?(?P<msg>.*)$"
+)
+LINE_RE = re.compile(r"^\[\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\] \[(?:" + _LEVEL + r")\] \[[^\]]*\]")
+_CHUNK = 32 * 1024 * 1024
+_BOUNDARY = re.compile(r"\n(?=\[\d{4}-\d\d-\d\dT)")
+
+
+def sniff(text: str) -> float:
+    frac = fraction_matching(text, LINE_RE)
+    if frac == 0.0:
+        return 0.0
+    return min(1.0, 0.6 + frac)
+
+
+def _pieces(text: str, chunk: int = _CHUNK) -> Iterator[str]:
+    """Cut ``text`` into pieces of about ``chunk`` chars, only before a record header."""
+    start, n = 0, len(text)
+    while start < n:
+        end = start + chunk
+        if end >= n:
+            yield text[start:]
+            return
+        m = _BOUNDARY.search(text, end)
+        if m is None:
+            yield text[start:]
+            return
+        yield text[start : m.start() + 1]
+        start = m.start() + 1
+
+
+def _records(piece: str, first_line: int, cov: Coverage) -> dict[str, object]:
+    if "\r" in piece:
+        piece = piece.replace("\r\n", "\n").replace("\r", "\n")
+    raw = piece.split("\n")
+    if raw and raw[-1] == "":
+        raw.pop()
+    arr = pa.array(raw, type=pa.large_string())
+    n = len(arr)
+    cov.lines += n
+    m = pc.extract_regex(arr, HEADER)
+    head = m.is_valid().to_numpy(zero_copy_only=False)
+    blank = pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(arr)), 0).to_numpy(zero_copy_only=False)
+    heads = np.flatnonzero(head)
+    rec = np.cumsum(head) - 1  # record index of each physical line, -1 before the first header
+    pre = rec < 0
+    cov.skip(int((pre & blank).sum()))
+    for i in np.flatnonzero(pre & ~blank)[:50]:
+        cov.reject(first_line + int(i), raw[i])
+    cov.rejected += max(0, int((pre & ~blank).sum()) - min(50, int((pre & ~blank).sum())))
+    cont = ~head & ~pre & ~blank
+    cov.skip(int((~head & ~pre & blank).sum()))
+    cov.ok(int(head.sum()) + int(cont.sum()))
+
+    heads_m = m.filter(pa.array(head))
+    msg = heads_m.field("msg")
+    ncont = np.bincount(rec[cont], minlength=len(heads)) if len(heads) else np.zeros(0, dtype=int)
+    if ncont.any():
+        msgs = msg.to_pylist()
+        bounds = np.append(heads, n)
+        for r in np.flatnonzero(ncont):
+            body = "\n".join(raw[bounds[r] + 1 : bounds[r + 1]]).rstrip()
+            msgs[r] = msgs[r] + "\n" + body if msgs[r] else body
+        msg = pa.array(msgs, type=pa.large_string())
+    n_lines = np.diff(np.append(heads, n)) if len(heads) else np.zeros(0, dtype=int)
+
+    ts = heads_m.field("ts")
+    has_ts = pc.greater(pc.utf8_length(ts), 0)
+    ts = pc.if_else(has_ts, ts, pa.scalar(None, pa.string()))
+    base = pc.strptime(
+        pc.utf8_slice_codeunits(ts, 0, 19), format="%Y-%m-%dT%H:%M:%S", unit="us", error_is_null=True
+    )
+    frac = pc.utf8_slice_codeunits(ts, 20, 26)
+    frac = pc.if_else(pc.greater(pc.utf8_length(frac), 0), frac, pa.scalar("0"))
+    frac_us = pc.multiply(
+        pc.cast(frac, pa.int64()),
+        pc.power(
+            pa.scalar(10, pa.int64()),
+            pc.subtract(pa.scalar(6, pa.int64()), pc.cast(pc.utf8_length(frac), pa.int64())),
+        ),
+    )
+    times = pc.add(pc.cast(base, pa.int64()), frac_us).to_numpy(zero_copy_only=False)
+    times = pd.to_datetime(pd.array(times, dtype="Int64"), unit="us")
+    category = heads_m.field("category")
+    return {
+        "line": heads + first_line,
+        "time": np.asarray(times, dtype="datetime64[ns]"),
+        "level": heads_m.field("level").to_numpy(zero_copy_only=False),
+        "category": category,
+        "program": None,
+        "message": msg,
+        "n_lines": n_lines,
+        "_nlines_total": n,
+    }
+
+
+def _assemble(parts: list[dict[str, object]], cov: Coverage) -> pd.DataFrame:
+    if not parts:
+        return build_frame({"line": [], "time": [], "level": [], "message": [], "n_lines": []}, cov)
+    if len(parts) == 1:
+        p = parts[0]
+    else:
+        p = {
+            "line": np.concatenate([q["line"] for q in parts]),
+            "time": np.concatenate([q["time"] for q in parts]),
+            "level": np.concatenate([q["level"] for q in parts]),
+            "category": pa.chunked_array([q["category"] for q in parts]).combine_chunks(),
+            "program": None,
+            "message": pa.chunked_array([q["message"] for q in parts]).combine_chunks(),
+            "n_lines": np.concatenate([q["n_lines"] for q in parts]),
+        }
+    n = len(p["line"])  # type: ignore[arg-type]
+    p = dict(p)
+    p["program"] = ["multipassd"] * n
+    return build_frame(p, cov)
+
+
+def parse(text: str) -> pd.DataFrame:
+    cov = Coverage()
+    parts, line = [], 1
+    for piece in _pieces(text):
+        part = _records(piece, line, cov)
+        line += int(part.pop("_nlines_total"))  # type: ignore[call-overload]
+        parts.append(part)
+    return _assemble(parts, cov)
+
+
+def parse_path(path: str | Path, chunk_bytes: int = _CHUNK) -> pd.DataFrame:
+    """Parse a (possibly huge) log file in chunks; same frame as ``parse``."""
+    cov = Coverage()
+    parts, line = [], 1
+    carry = b""
+    with open(path, "rb") as fh:
+        while True:
+            block = fh.read(chunk_bytes)
+            if not block:
+                break
+            data = carry + block
+            cut = data.rfind(b"\n[")
+            while cut > 0 and not data[cut + 2 : cut + 3].isdigit():
+                cut = data.rfind(b"\n[", 0, cut)
+            if cut <= 0:
+                carry = data
+                continue
+            carry = data[cut + 1 :]
+            part = _records(data[: cut + 1].decode("utf-8", errors="replace"), line, cov)
+            line += int(part.pop("_nlines_total"))  # type: ignore[call-overload]
+            parts.append(part)
+        if carry:
+            part = _records(carry.decode("utf-8", errors="replace"), line, cov)
+            part.pop("_nlines_total")
+            parts.append(part)
+    return _assemble(parts, cov)
