@@ -260,6 +260,13 @@ class Bundle:
             return "linux"
         if k & {"windows_events", "winver", "hyperv"}:
             return "windows"
+        rt = self.frame("routes")
+        if not rt.empty:
+            ifs = rt["interface"].astype("str")
+            if ifs.str.match(r"^(utun\d|bridge1\d\d|en\d)$").any() or rt["destination"].astype("str").str.contains("link#").any():
+                return "macos"
+            if ifs.str.match(r"^(mpqemubr|eth\d|wlp|enp|ens|virbr)").any():
+                return "linux"
         dl = self.frame("daemon_log")
         if not dl.empty:
             msgs = dl["message"].astype("str")

@@ -206,7 +206,9 @@ def build_entities(bundle: Bundle) -> pd.DataFrame:
     instances |= set(bundle.frame("instances")["name"].dropna()) if "name" in bundle.frame("instances") else set()
     claimed = {k[1] for k in pairs}
     orphans = sorted(n for n in instances if not any(k[0] == n for k in pairs))
-    qemu_macs = sorted({m for m in links["mac"].dropna() if str(m).startswith("52:54:00:") and m not in claimed})
+    # evidence of a live guest (ARP, DHCP traffic) only: lease files keep history of other instances
+    live = links[links["link"].isin(["mac-arp", "mac-dhcp"])]
+    qemu_macs = sorted({m for m in live["mac"].dropna() if str(m).startswith("52:54:00:") and m not in claimed})
     if len(orphans) == 1 and len(qemu_macs) == 1:
         # one instance without a known MAC, one unclaimed QEMU MAC on the host: assume they belong together
         pairs[(orphans[0], qemu_macs[0])] = "sole-qemu-mac (inferred)"

@@ -1,0 +1,681 @@
+"""The checks: small registered predicates over a bundle's frames.
+
+Each check returns a :class:`~mpkit.diagnose.model.CheckResult` with a state:
+``fail`` (the bad sign is there), ``pass`` (looked, and it is fine), ``warn``,
+``not-collected`` (the input that would tell is absent or failed to collect),
+``could-not-parse`` or ``not-applicable``.  Log signatures come from
+``rules/signatures.json``; the structured checks are the functions below,
+registered with :func:`check`.  Rules (``rules/*.json``) turn states into
+support for causes.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
+
+import pandas as pd
+
+from ..bundle import Bundle
+from .model import CheckResult, Evidence
+
+MAX_EVIDENCE = 5
+
+
+@dataclass
+class Context:
+    """What the checks look at: the bundle, the instance and the attempt being explained."""
+
+    bundle: Bundle
+    instance: str | None
+    attempt: dict[str, Any]
+    mac: str | None
+    window: pd.DataFrame  # daemon-log rows of the attempt (plus global non-instance errors in range)
+    platform: str | None
+    version: tuple[int, ...] | None
+    os_version: tuple[int, ...] | None
+    entity: dict[str, Any] = field(default_factory=dict)
+
+
+CheckFn = Callable[[Context], CheckResult]
+REGISTRY: dict[str, CheckFn] = {}
+TITLES: dict[str, str] = {}
+
+
+def check(check_id: str, title: str) -> Callable[[CheckFn], CheckFn]:
+    def deco(fn: CheckFn) -> CheckFn:
+        REGISTRY[check_id] = fn
+        TITLES[check_id] = title
+        return fn
+
+    return deco
+
+
+def _res(cid: str, state: str, summary: str, evidence: Iterable[Evidence] = (), **facts: Any) -> CheckResult:
+    return CheckResult(cid, TITLES.get(cid, cid), state, summary, tuple(list(evidence)[:MAX_EVIDENCE]), facts)
+
+
+def ev(file: Any, line: Any, excerpt: Any) -> Evidence:
+    loc = f"line {int(line)}" if line is not None and not pd.isna(line) else "whole file"
+    return Evidence(str(file), loc, str(excerpt).strip().splitlines()[0][:300] if str(excerpt).strip() else "")
+
+
+def parse_version(v: str | None) -> tuple[int, ...] | None:
+    if not v:
+        return None
+    m = re.match(r"(\d+)\.(\d+)(?:\.(\d+))?", v)
+    return tuple(int(x) for x in m.groups() if x is not None) if m else None
+
+
+# -- log signatures (data) -------------------------------------------------------------------
+
+
+def _load_signatures() -> list[dict[str, Any]]:
+    data = json.loads(resources.files("mpkit.diagnose").joinpath("rules/signatures.json").read_text())
+    return list(data["signatures"])
+
+
+SIGNATURES = _load_signatures()
+
+
+def _sources(ctx: Context, where: list[str]) -> list[tuple[str, pd.DataFrame, str]]:
+    out = []
+    if "log" in where:
+        out.append(("log", ctx.window, "message"))
+    if "client" in where:
+        out.append(("client", ctx.bundle.frame("client"), "message"))
+    if "kernel" in where:
+        out.append(("kernel", ctx.bundle.frame("kernel_log"), "message"))
+    if "notes" in where:
+        out.append(("notes", ctx.bundle.frame("notes"), "message") if "notes" in ctx.bundle.frames else ("notes", pd.DataFrame(), "message"))
+    return out
+
+
+def _make_signature_check(sig: dict[str, Any]) -> CheckFn:
+    rx = re.compile(re.sub(r"(?<!\\)\((?!\?)", "(?:", sig["pattern"]))
+
+    def fn(ctx: Context) -> CheckResult:
+        found: list[Evidence] = []
+        looked = False
+        for _name, frame, col in _sources(ctx, sig["where"]):
+            if frame is None or frame.empty or col not in frame.columns:
+                continue
+            looked = True
+            msgs = frame[col].astype("str")
+            hits = frame[msgs.str.contains(rx, na=False)]
+            for r in hits.head(MAX_EVIDENCE).itertuples(index=False):
+                text = str(r.message)
+                m = rx.search(text)
+                line_text = next((ln for ln in text.splitlines() if m and m.group(0) in ln), text)
+                found.append(ev(r.file, r.line, line_text))
+        if found:
+            return _res(sig["check"], "fail", f"found: {found[0].excerpt}", found, excerpt=found[0].excerpt, count=len(found))
+        if not looked:
+            return _res(sig["check"], "not-collected", "no daemon log or client output to search")
+        return _res(sig["check"], "pass", "not seen")
+
+    return fn
+
+
+for _sig in SIGNATURES:
+    TITLES[_sig["check"]] = _sig["title"]
+    REGISTRY[_sig["check"]] = _make_signature_check(_sig)
+
+
+# -- structured checks ------------------------------------------------------------------------
+
+
+def _collected(ctx: Context, *kinds: str) -> bool:
+    return any(ctx.bundle.has(k) for k in kinds)
+
+
+def _failed_to_collect(ctx: Context, *names: str) -> list[str]:
+    out = []
+    for e in ctx.bundle.failed_sources():
+        f = str(e.get("file") or e.get("kind") or e.get("name") or "")
+        if any(n in f or n == e.get("kind") for n in names):
+            out.append(f"{f or e.get('kind')}: {e.get('error') or 'failed'}")
+    return out
+
+
+def _not_collected(cid: str, ctx: Context, what: str, *names: str) -> CheckResult:
+    failed = _failed_to_collect(ctx, *names)
+    if failed:
+        return _res(cid, "not-collected", f"{what} failed to collect ({failed[0]})")
+    return _res(cid, "not-collected", f"{what} not in the bundle")
+
+
+@check("lease.for-instance", "a DHCP lease exists for the instance")
+def lease_for_instance(ctx: Context) -> CheckResult:
+    cid = "lease.for-instance"
+    if not _collected(ctx, "dhcpd_leases", "dnsmasq_leases"):
+        return _not_collected(cid, ctx, "lease file", "dhcpd_leases", "dnsmasq.leases", "dnsmasq_leases")
+    le = ctx.bundle.frame("leases")
+    files = ", ".join(sorted(set(le["file"].dropna().astype(str)))) or "the lease file"
+    if ctx.mac:
+        mine = le[le["mac"] == ctx.mac]
+        if len(mine):
+            r = mine.iloc[-1]
+            return _res(cid, "pass", f"lease {r['ip']} for {ctx.mac}", [ev(r["file"], r["line"], r["raw"])], ip=r["ip"], file=r["file"])
+        ff = le[le["hw_type"].astype("str").str.lower() == "ff"]
+        if len(ff):
+            return _res(cid, "warn", f"no lease under {ctx.mac}, but {len(ff)} lease(s) carry only a client-id (ff,…) and may be the guest's",
+                        [ev(r["file"], r["line"], r["raw"]) for _, r in ff.head(3).iterrows()], file=files)
+        return _res(cid, "fail", f"no lease for {ctx.mac} in {files} ({len(le)} entries)", [ev(files.split(',')[0], None, f"{len(le)} lease entries, none for {ctx.mac}")], file=files, mac=ctx.mac)
+    if ctx.instance:
+        named = le[le["name"] == ctx.instance]
+        if len(named):
+            r = named.iloc[-1]
+            return _res(cid, "pass", f"lease {r['ip']} named {ctx.instance}", [ev(r["file"], r["line"], r["raw"])], ip=r["ip"], file=r["file"])
+        if le["mac"].notna().any() and not le["name"].isna().all():
+            return _res(cid, "fail", f"no lease named {ctx.instance} in {files} (the instance's MAC is unknown)",
+                        [ev(files.split(',')[0], None, f"{len(le)} lease entries, none named {ctx.instance}")], file=files, mac="the instance")
+    return _res(cid, "warn", "the instance's MAC is unknown, so its lease cannot be identified")
+
+
+@check("arp.for-instance", "the guest is in the host's ARP / neighbour table")
+def arp_for_instance(ctx: Context) -> CheckResult:
+    cid = "arp.for-instance"
+    if not _collected(ctx, "arp", "ip_neigh"):
+        return _not_collected(cid, ctx, "ARP / neighbour table", "arp", "ip-neigh", "ip_neigh")
+    nb = ctx.bundle.frame("neighbours")
+    if not ctx.mac:
+        return _res(cid, "warn", "the instance's MAC is unknown")
+    mine = nb[(nb["mac"] == ctx.mac)]
+    if len(mine):
+        r = mine.iloc[-1]
+        return _res(cid, "pass", f"{r['ip']} at {ctx.mac} on {r['interface']}", [ev(r["file"], r["line"], f"{r['ip']} at {ctx.mac} on {r['interface']}")],
+                    ip=r["ip"], interface=r["interface"])
+    return _res(cid, "fail", f"no neighbour entry for {ctx.mac} ({len(nb)} entries)", [ev(nb["file"].iloc[0] if len(nb) else "arp.txt", None, f"{len(nb)} entries, none for {ctx.mac}")])
+
+
+@check("lease.ff-identifiers", "leases recorded under `ff,` client identifiers (no MAC)")
+def lease_ff(ctx: Context) -> CheckResult:
+    cid = "lease.ff-identifiers"
+    if not _collected(ctx, "dhcpd_leases"):
+        return _not_collected(cid, ctx, "lease file", "dhcpd_leases")
+    le = ctx.bundle.frame("leases")
+    ff = le[le["hw_type"].astype("str").str.lower() == "ff"]
+    if len(ff):
+        return _res(cid, "fail", f"{len(ff)} lease(s) with hw_address=ff,…", [ev(r["file"], r["line"], r["raw"]) for _, r in ff.iterrows()], count=len(ff))
+    return _res(cid, "pass", "every lease carries a MAC")
+
+
+@check("version.sequoia-lease-lookup", "Multipass ≤ 1.14.0 on macOS ≥ 15 (the Sequoia IP-lookup break)")
+def sequoia(ctx: Context) -> CheckResult:
+    cid = "version.sequoia-lease-lookup"
+    if ctx.platform not in (None, "macos"):
+        return _res(cid, "not-applicable", "not macOS")
+    if ctx.version is None or ctx.os_version is None:
+        return _res(cid, "not-collected", "Multipass or macOS version unknown")
+    v = ".".join(map(str, ctx.version))
+    os_ = ".".join(map(str, ctx.os_version))
+    if ctx.version <= (1, 14, 0) and ctx.os_version >= (15,):
+        return _res(cid, "fail", f"Multipass {v} reads the lease file; macOS {os_} changed it", version=v, os=os_)
+    return _res(cid, "pass", f"Multipass {v} on macOS {os_}", version=v, os=os_)
+
+
+@check("host.local-network-privacy", "macOS with Local Network privacy (15 and later)")
+def lnp_os(ctx: Context) -> CheckResult:
+    cid = "host.local-network-privacy"
+    if ctx.platform not in (None, "macos"):
+        return _res(cid, "not-applicable", "not macOS")
+    if ctx.os_version is None:
+        return _res(cid, "not-collected", "macOS version unknown")
+    os_ = ".".join(map(str, ctx.os_version))
+    return _res(cid, "fail" if ctx.os_version >= (15,) else "pass", f"macOS {os_}", os=os_)
+
+
+def _dhcp_exchange(ctx: Context) -> tuple[int, int, list[Evidence], list[str]]:
+    """Requests and replies for the instance's MAC (any QEMU MAC when unknown) across sources."""
+    req = rep = 0
+    evid: list[Evidence] = []
+    sources = []
+
+    def mine(frame: pd.DataFrame) -> pd.DataFrame:
+        if "mac" not in frame.columns or frame.empty:
+            return frame.iloc[0:0]
+        if ctx.mac:
+            return frame[frame["mac"] == ctx.mac]
+        return frame[frame["mac"].astype("str").str.startswith("52:54:00")]
+
+    tcp = mine(ctx.bundle.frame("dhcp_packets"))
+    if len(tcp):
+        sources.append("tcpdump")
+        r_ = tcp[tcp["direction"].astype("str").str.lower().str.startswith("req")]
+        req += len(r_)
+        evid += [ev(r["file"], r["line"], r["raw"]) for _, r in r_.head(3).iterrows()]
+    allt = ctx.bundle.frame("dhcp_packets")
+    if len(allt):
+        rep += int(allt["direction"].astype("str").str.lower().str.startswith("rep").sum())
+    sl = mine(ctx.bundle.frame("system_log"))
+    if len(sl) and "dhcp_msg" in sl.columns:
+        sources.append("bootpd log")
+        m = sl["dhcp_msg"].astype("str").str.upper()
+        req += int(m.isin(["DISCOVER", "REQUEST"]).sum())
+        rep += int(m.isin(["OFFER", "ACK"]).sum())
+        evid += [ev(r["file"], r["line"], r["message"]) for _, r in sl.head(3).iterrows()]
+    dl = ctx.bundle.frame("daemon_log")
+    if len(dl):
+        dn = mine(dl[dl["program"].astype("str").str.startswith("dnsmasq")])
+        if len(dn):
+            sources.append("dnsmasq journal")
+            msg = dn["message"].astype("str")
+            req += int(msg.str.match(r"DHCP(DISCOVER|REQUEST)").sum())
+            rep += int(msg.str.match(r"DHCP(OFFER|ACK)").sum())
+            evid += [ev(r["file"], r["line"], r["message"]) for _, r in dn.head(3).iterrows()]
+    return req, rep, evid, sources
+
+
+@check("dhcp.requests-unanswered", "the guest's DHCP requests get replies")
+def dhcp_unanswered(ctx: Context) -> CheckResult:
+    cid = "dhcp.requests-unanswered"
+    if not (_collected(ctx, "tcpdump", "unified_log", "journal_text", "journal_json")):
+        return _not_collected(cid, ctx, "DHCP capture / bootpd or dnsmasq log", "tcpdump", "bootpd", "journal")
+    req, rep, evid, sources = _dhcp_exchange(ctx)
+    src = ", ".join(sources) or "captures"
+    who = ctx.mac or "a QEMU MAC"
+    if req and not rep:
+        return _res(cid, "fail", f"{req} request(s) from {who}, no reply ({src})", evid, requests=req, mac=who, source=src)
+    if rep:
+        return _res(cid, "pass", f"{rep} repl(ies) to {who} ({src})", evid, source=src)
+    return _res(cid, "warn", "no DHCP traffic for the instance in the captures", source=src)
+
+
+@check("dhcp.server-running", "Multipass's dnsmasq is running (Linux)")
+def dhcp_server(ctx: Context) -> CheckResult:
+    cid = "dhcp.server-running"
+    if ctx.platform not in ("linux",):
+        return _res(cid, "not-applicable", "only Linux runs its own dnsmasq")
+    dl = ctx.bundle.frame("daemon_log")
+    dn = dl[dl["program"].astype("str").str.startswith("dnsmasq")] if len(dl) else dl
+    started = dn[dn["message"].astype("str").str.contains(r"^started, version|DHCP, IP range|sockets bound", regex=True)] if len(dn) else dn
+    if len(started):
+        r = started.iloc[-1]
+        return _res(cid, "pass", "dnsmasq started", [ev(r["file"], r["line"], r["message"])], detail=str(r["message"])[:80])
+    pr = ctx.bundle.frame("processes")
+    if len(pr) and "is_dnsmasq" in pr.columns:
+        if pr["is_dnsmasq"].fillna(False).astype(bool).any():
+            r = pr[pr["is_dnsmasq"].fillna(False).astype(bool)].iloc[0]
+            return _res(cid, "pass", "a dnsmasq process runs", [ev(r["file"], r["line"], r["command"])], detail="process list")
+        if pr["is_multipassd"].fillna(False).astype(bool).any():
+            return _res(cid, "fail", "multipassd runs but no dnsmasq process", [ev(pr["file"].iloc[0], None, "no dnsmasq in the process list")],
+                        detail="multipassd runs but no dnsmasq process is in the process list")
+    return _res(cid, "not-collected", "no journal dnsmasq lines or process list")
+
+
+@check("dhcp.no-discover-at-server", "dnsmasq sees the instance's DHCPDISCOVER (Linux)")
+def no_discover(ctx: Context) -> CheckResult:
+    cid = "dhcp.no-discover-at-server"
+    if ctx.platform not in ("linux",):
+        return _res(cid, "not-applicable", "Linux only")
+    server = dhcp_server(ctx)
+    if server.state != "pass":
+        return _res(cid, "not-collected", "dnsmasq's own log is not in the bundle")
+    dl = ctx.bundle.frame("daemon_log")
+    dn = dl[dl["program"].astype("str").str.startswith("dnsmasq") & dl["message"].astype("str").str.startswith("DHCPDISCOVER")]
+    if ctx.mac:
+        dn = dn[dn["mac"] == ctx.mac]
+    if len(dn):
+        r = dn.iloc[-1]
+        return _res(cid, "pass", "DHCPDISCOVER received", [ev(r["file"], r["line"], r["message"])])
+    return _res(cid, "fail", "dnsmasq is up but logged no DHCPDISCOVER for the instance", list(server.evidence), server=server.facts.get("detail", ""))
+
+
+@check("lease.pool-full", "the DHCP pool has free addresses")
+def pool_full(ctx: Context) -> CheckResult:
+    cid = "lease.pool-full"
+    if not _collected(ctx, "dhcpd_leases", "dnsmasq_leases"):
+        return _not_collected(cid, ctx, "lease file", "dhcpd_leases", "dnsmasq")
+    le = ctx.bundle.frame("leases")
+    le = le[le["snapshot_at"].isna()] if le["snapshot_at"].notna().any() and le["snapshot_at"].isna().any() else le
+    if le["snapshot_at"].notna().all() and len(le):
+        le = le[le["snapshot_at"] == le["snapshot_at"].max()]
+    size = 253
+    cfg = ctx.bundle.frame("bootpd_config")
+    if len(cfg) and cfg["net_range_start"].notna().any():
+        try:
+            r = cfg.dropna(subset=["net_range_start", "net_range_end"]).iloc[0]
+            size = int(ipaddress.ip_address(r["net_range_end"])) - int(ipaddress.ip_address(r["net_range_start"])) + 1
+        except ValueError:
+            pass
+    dl = ctx.bundle.frame("daemon_log")
+    rng = dl[dl["message"].astype("str").str.contains(r"DHCP, IP range", regex=True)] if len(dl) else dl
+    if len(rng):
+        m = re.search(r"IP range (\S+) -- (\S+)", str(rng["message"].iloc[-1]))
+        if m:
+            try:
+                size = int(ipaddress.ip_address(m.group(2))) - int(ipaddress.ip_address(m.group(1))) + 1
+            except ValueError:
+                pass
+    live = le.drop_duplicates(subset=["ip"])
+    # leases in the instance's subnet only (bootpd's file is shared by other subnets)
+    n = len(live)
+    if n >= max(2, int(size * 0.9)):
+        return _res(cid, "fail", f"{n} live leases for a range of {size}", [ev(live["file"].iloc[0], None, f"{n} distinct leased IPs")], live=n, size=size)
+    return _res(cid, "pass", f"{n} leases for a range of {size}", live=n, size=size)
+
+
+@check("lease.file-damaged", "the lease file is well-formed")
+def lease_damaged(ctx: Context) -> CheckResult:
+    cid = "lease.file-damaged"
+    if not _collected(ctx, "dhcpd_leases", "dnsmasq_leases"):
+        return _not_collected(cid, ctx, "lease file", "dhcpd_leases", "dnsmasq")
+    le = ctx.bundle.frame("leases")
+    base = le[le["snapshot_at"].isna()] if le["snapshot_at"].isna().any() else le[le["snapshot_at"] == le["snapshot_at"].max()]
+    bad = base[base["malformed"].fillna(False).astype(bool)]
+    dup = base[base["duplicate"].fillna(False).astype(bool)]
+    if ctx.mac:
+        dup = dup[dup["mac"] == ctx.mac] if len(dup[dup["mac"] == ctx.mac]) else dup.iloc[0:0]
+    rejected = sum(a.coverage.get("rejected", 0) for a in ctx.bundle.artifacts if a.kind in ("dhcpd_leases", "dnsmasq_leases") and a.snapshot_at is None)
+    if len(bad) or len(dup) or rejected:
+        parts = []
+        if len(dup):
+            parts.append(f"{len(dup)} duplicate entries for the instance's MAC" if ctx.mac else f"{len(dup)} duplicate entries")
+        if len(bad) or rejected:
+            parts.append(f"{max(len(bad), rejected)} malformed entries/lines")
+        rows = pd.concat([dup, bad]).head(MAX_EVIDENCE)
+        return _res(cid, "fail", "; ".join(parts), [ev(r["file"], r["line"], r["raw"]) for _, r in rows.iterrows()], detail="; ".join(parts))
+    return _res(cid, "pass", f"{len(base)} well-formed entries")
+
+
+@check("firewall.app-firewall", "the macOS application firewall lets bootpd answer")
+def app_firewall(ctx: Context) -> CheckResult:
+    cid = "firewall.app-firewall"
+    if ctx.platform not in (None, "macos"):
+        return _res(cid, "not-applicable", "not macOS")
+    if not _collected(ctx, "firewall"):
+        return _not_collected(cid, ctx, "firewall state (socketfilterfw)", "firewall")
+    fw = ctx.bundle.frame("firewall")
+    def setting(name: str) -> pd.DataFrame:
+        return fw[(fw["setting"] == name)]
+    g, b = setting("global_state"), setting("block_all")
+    apps = fw[fw["setting"] == "app"]
+    boot = apps[apps["app"].astype("str").str.contains("bootpd", na=False)]
+    evid, why = [], []
+    on = len(g) and bool(g["enabled"].fillna(False).astype(bool).iloc[-1])
+    if len(g):
+        evid.append(ev(g["file"].iloc[-1], g["line"].iloc[-1], g["raw"].iloc[-1]))
+    if len(b) and bool(b["enabled"].fillna(False).astype(bool).iloc[-1]):
+        why.append("block-all is on")
+        evid.append(ev(b["file"].iloc[-1], b["line"].iloc[-1], b["raw"].iloc[-1]))
+    if len(boot) and not bool(boot["allowed"].fillna(True).astype(bool).iloc[-1]):
+        why.append("bootpd is blocked")
+        evid.append(ev(boot["file"].iloc[-1], boot["line"].iloc[-1], boot["raw"].iloc[-1]))
+    elif on and len(apps) and not len(boot):
+        why.append("bootpd is not in the allowed apps")
+    if on:
+        detail = " (" + ", ".join(why) + ")" if why else ""
+        return _res(cid, "fail", f"firewall enabled{detail}", evid, detail=f"the application firewall is enabled{detail}", fw_detail=detail)
+    if not len(g):
+        return _res(cid, "could-not-parse", "firewall.txt has no global state line")
+    return _res(cid, "pass", "firewall disabled", evid, detail="the application firewall is off")
+
+
+@check("firewall.host", "the Linux host firewall lets DHCP through on the bridge")
+def host_firewall(ctx: Context) -> CheckResult:
+    cid = "firewall.host"
+    if ctx.platform not in (None, "linux"):
+        return _res(cid, "not-applicable", "not Linux")
+    if not _collected(ctx, "host_firewall"):
+        return _not_collected(cid, ctx, "host firewall listing", "host-firewall", "host_firewall")
+    hf = ctx.bundle.frame("host_firewall")
+    drops = hf[hf["drops_dhcp"].fillna(False).astype(bool)]
+    if len(drops):
+        r = drops.iloc[0]
+        return _res(cid, "fail", f"{r['tool']} drops DHCP: {r['rule']}", [ev(x["file"], x["line"], x["rule"]) for _, x in drops.iterrows()],
+                    detail=f"{r['tool']} rule drops DHCP on the bridge: {str(r['rule']).strip()}")
+    ufw = hf[(hf["tool"] == "ufw") & hf["active"].fillna(False).astype(bool)]
+    if len(ufw):
+        r = ufw.iloc[0]
+        return _res(cid, "warn", "ufw is active", [ev(r["file"], r["line"], r["rule"] if isinstance(r["rule"], str) else "Status: active")],
+                    detail="ufw is active and may filter the bridge")
+    return _res(cid, "pass", "no rule dropping DHCP", detail="no firewall rule drops DHCP on the bridge")
+
+
+@check("firewall.pf", "pf rules let DHCP through (macOS)")
+def pf(ctx: Context) -> CheckResult:
+    cid = "firewall.pf"
+    if not _collected(ctx, "pf_rules"):
+        return _not_collected(cid, ctx, "pf rules", "pf-rules", "pf_rules")
+    pr = ctx.bundle.frame("pf_rules")
+    drops = pr[pr["drops_dhcp"].fillna(False).astype(bool)]
+    if len(drops):
+        r = drops.iloc[0]
+        return _res(cid, "fail", f"pf blocks DHCP: {r['rule']}", [ev(r["file"], r["line"], r["rule"])], detail=f"pf rule blocks DHCP: {r['rule']}")
+    return _res(cid, "pass", "no pf rule blocks DHCP")
+
+
+@check("routes.vpn", "no VPN tunnel captures the default route or the VM subnet")
+def vpn_routes(ctx: Context) -> CheckResult:
+    cid = "routes.vpn"
+    if not _collected(ctx, "routes"):
+        return _not_collected(cid, ctx, "routing table", "routes")
+    rt = ctx.bundle.frame("routes")
+    rt4 = rt[rt["family"].astype("str") != "inet6"]
+    tun = rt4[rt4["via_tunnel"].fillna(False).astype(bool)]
+    defaults = rt4[rt4["is_default"].fillna(False).astype(bool)]
+    if len(defaults) and bool(defaults["via_tunnel"].fillna(False).astype(bool).iloc[0]):
+        r = defaults.iloc[0]
+        return _res(cid, "fail", f"default route via {r['interface']}", [ev(r["file"], r["line"], r["raw"])],
+                    detail=f"the default route goes through the tunnel {r['interface']} ahead of the physical interface",
+                    route_detail="the default route")
+    vm_nets = [n for n in rt4["destination"].dropna().astype(str) if re.match(r"^(192\.168\.(64|65|66|67|252)|10\.)", n)]
+    bad = tun[tun["destination"].astype("str").isin(vm_nets)]
+    if len(bad):
+        r = bad.iloc[0]
+        return _res(cid, "fail", f"{r['destination']} via {r['interface']}", [ev(r["file"], r["line"], r["raw"])],
+                    detail=f"the VM subnet {r['destination']} is routed through {r['interface']}", route_detail=f"the VM subnet {r['destination']}")
+    return _res(cid, "pass", f"{len(rt4)} IPv4 routes, none through a tunnel for the VM")
+
+
+def _nets(frame: pd.DataFrame) -> list[tuple[str, ipaddress.IPv4Network, Any, Any, bool]]:
+    out = []
+    for r in frame.itertuples(index=False):
+        for addr in str(r.inet_all or "").split(","):
+            addr = addr.strip()
+            if "/" in addr:
+                try:
+                    out.append((str(r.name), ipaddress.ip_interface(addr).network, r.file, r.line, bool(r.is_bridge)))
+                except ValueError:
+                    continue
+    return out
+
+
+@check("net.subnet-overlap", "the VM bridge's subnet overlaps no other network")
+def subnet_overlap(ctx: Context) -> CheckResult:
+    cid = "net.subnet-overlap"
+    if not _collected(ctx, "ifconfig", "ip_addr"):
+        return _not_collected(cid, ctx, "interfaces", "ifconfig", "ip-addr")
+    nets = _nets(ctx.bundle.frame("interfaces"))
+    bridges = [n for n in nets if n[4] and not n[1].is_loopback]
+    others = [n for n in nets if not n[4] and not n[1].is_loopback and not n[0].startswith(("utun", "lo"))]
+    for b in bridges:
+        for o in others:
+            if b[1].overlaps(o[1]):
+                return _res(cid, "fail", f"{b[0]} {b[1]} overlaps {o[0]} {o[1]}", [ev(b[2], b[3], f"{b[0]} {b[1]}"), ev(o[2], o[3], f"{o[0]} {o[1]}")],
+                            detail=f"the bridge {b[0]} ({b[1]}) overlaps {o[0]} ({o[1]})")
+    if not bridges:
+        return _res(cid, "not-applicable", "no bridge with an address")
+    return _res(cid, "pass", "no overlap")
+
+
+@check("net.bridge", "the VM bridge exists and is up")
+def bridge(ctx: Context) -> CheckResult:
+    cid = "net.bridge"
+    if not _collected(ctx, "ifconfig", "ip_addr"):
+        return _not_collected(cid, ctx, "interfaces", "ifconfig", "ip-addr")
+    itf = ctx.bundle.frame("interfaces")
+    if itf.empty:
+        return _res(cid, "could-not-parse", "no interface parsed")
+    br = itf[itf["is_bridge"].fillna(False).astype(bool) & itf["name"].astype("str").str.match(r"^(bridge1\d\d|mpqemubr|mpkbr)")]
+    name = "mpqemubr0" if ctx.platform == "linux" else "bridge100"
+    if br.empty:
+        return _res(cid, "fail", f"no VM bridge ({name}) among {len(itf)} interfaces", [ev(itf["file"].iloc[0], None, f"{len(itf)} interfaces, no {name}")],
+                    detail=f"no VM bridge ({name}) in the interface list", bridge=name)
+    r = br.iloc[0]
+    down = not bool(r["up"]) if pd.notna(r["up"]) else False
+    inactive = str(r["status"]).lower() in ("inactive", "down")
+    noaddr = pd.isna(r["inet"])
+    if down or inactive or noaddr:
+        why = "down" if down or inactive else "has no IPv4 address"
+        return _res(cid, "fail", f"{r['name']} {why}", [ev(r["file"], r["line"], f"{r['name']} flags={r['flags']} status={r['status']} inet={r['inet']}")],
+                    detail=f"the bridge {r['name']} is {why}", bridge=r["name"])
+    return _res(cid, "pass", f"{r['name']} up with {r['inet']}", detail=f"{r['name']} is up with {r['inet']}", bridge=r["name"])
+
+
+@check("host.other-hypervisor", "no other hypervisor is running")
+def other_hv(ctx: Context) -> CheckResult:
+    cid = "host.other-hypervisor"
+    found: list[Evidence] = []
+    names: list[str] = []
+    pr = ctx.bundle.frame("processes")
+    if len(pr) and "other_hypervisor" in pr.columns:
+        hv = pr[pr["other_hypervisor"].notna() & (pr["other_hypervisor"].astype("str") != "")]
+        for _, r in hv.head(3).iterrows():
+            names.append(str(r["other_hypervisor"]))
+            found.append(ev(r["file"], r["line"], r["command"]))
+    itf = ctx.bundle.frame("interfaces")
+    if len(itf):
+        odd = itf[itf["name"].astype("str").str.match(r"^(vmnet\d+|prl|vboxnet|vnic)")]
+        for _, r in odd.head(2).iterrows():
+            names.append(str(r["name"]))
+            found.append(ev(r["file"], r["line"], r["name"]))
+    if found:
+        other = ", ".join(sorted(set(names)))
+        return _res(cid, "fail", f"found: {other}", found, detail=f"another hypervisor is present: {other}", other=other)
+    if not _collected(ctx, "processes", "ifconfig"):
+        return _not_collected(cid, ctx, "process list / interfaces", "processes")
+    return _res(cid, "pass", "none seen")
+
+
+@check("host.hv-support", "the Mac supports hardware virtualisation (kern.hv_support)")
+def hv_support(ctx: Context) -> CheckResult:
+    cid = "host.hv-support"
+    facts = ctx.bundle.frame("host_facts")
+    hv = facts[facts["key"] == "kern.hv_support"]
+    if hv.empty:
+        return _res(cid, "not-collected", "kern.hv_support not in the bundle")
+    r = hv.iloc[-1]
+    if str(r["value"]).strip() == "0":
+        return _res(cid, "fail", "kern.hv_support: 0", [ev(r["file"], r["line"], "kern.hv_support: 0")], detail="kern.hv_support is 0")
+    return _res(cid, "pass", f"kern.hv_support: {r['value']}")
+
+
+@check("host.disk-usage", "the disk holding the instances has free space")
+def disk_usage(ctx: Context) -> CheckResult:
+    cid = "host.disk-usage"
+    df = ctx.bundle.frame("disk_usage")
+    if df.empty:
+        return _not_collected(cid, ctx, "df output", "df")
+    full = df[df["use_pct"].fillna(0).astype(int) >= 98]
+    if len(full):
+        r = full.iloc[0]
+        return _res(cid, "fail", f"{r['mounted_on']} {r['use_pct']}% full", [ev(r["file"], r["line"], f"{r['filesystem']} {r['use_pct']}% {r['mounted_on']}")],
+                    detail=f"{r['mounted_on']} is {r['use_pct']}% full")
+    return _res(cid, "pass", "no filesystem ≥ 98% full")
+
+
+@check("instance.running-with-ip", "the instance is Running with an IPv4 address")
+def running_with_ip(ctx: Context) -> CheckResult:
+    cid = "instance.running-with-ip"
+    ins = ctx.bundle.frame("instances")
+    if ins.empty:
+        return _not_collected(cid, ctx, "multipass list / info", "list", "info")
+    cand = ins[ins["name"] == ctx.instance] if ctx.instance and (ins["name"] == ctx.instance).any() else ins
+    if ctx.instance and not (ins["name"] == ctx.instance).any() and ins["name"].notna().any():
+        return _res(cid, "not-applicable", f"{ctx.instance} not listed")
+    r = cand.iloc[-1]
+    if str(r["state"]).lower() == "running" and isinstance(r["ipv4"], str):
+        return _res(cid, "pass", f"Running with {r['ipv4']}", [ev(r["file"], r["line"], f"{r['name'] if isinstance(r['name'], str) else ''} {r['state']} {r['ipv4']}")],
+                    instance=ctx.instance or r["name"], ip=r["ipv4"])
+    return _res(cid, "fail", f"state {r['state']}, IPv4 {r['ipv4'] if isinstance(r['ipv4'], str) else '--'}",
+                [ev(r["file"], r["line"], f"{r['state']}")], state=r["state"])
+
+
+@check("instance-db.state", "the daemon's instance database is consistent")
+def db_state(ctx: Context) -> CheckResult:
+    cid = "instance-db.state"
+    db = ctx.bundle.frame("instance_db")
+    if db.empty:
+        return _not_collected(cid, ctx, "instance database", "vm-instances", "vm_instances")
+    mine = db[db["name"] == ctx.instance] if ctx.instance else db
+    if mine.empty:
+        return _res(cid, "not-applicable", "instance not in the database")
+    r = mine.iloc[-1]
+    if r["state_name"] == "unknown":
+        return _res(cid, "fail", "stored state is unknown (8)", [ev(r["file"], r["line"], f"{r['name']}: state {r['state']}")], detail="the instance database stores state 8 (unknown)")
+    return _res(cid, "pass", f"stored state {r['state_name']}")
+
+
+# -- attempt-derived checks ---------------------------------------------------------------------
+
+
+@check("attempt.nic-up", "the guest brought its NIC up (QMP NIC_RX_FILTER_CHANGED)")
+def nic_up(ctx: Context) -> CheckResult:
+    cid = "attempt.nic-up"
+    a = ctx.attempt
+    if a.get("source") != "daemon_log":
+        return _res(cid, "not-collected", "no daemon log for the attempt")
+    if pd.notna(a.get("nic_up_at")):
+        return _res(cid, "pass", f"at {a['nic_up_at']}")
+    has_qmp = ctx.window["message"].astype("str").str.startswith("QMP:").any() if len(ctx.window) else False
+    if a.get("outcome") == "timeout" and has_qmp and a.get("qemu_at") is not None and pd.notna(a.get("qemu_at")):
+        return _res(cid, "fail", "QMP events logged, but no NIC_RX_FILTER_CHANGED")
+    return _res(cid, "not-collected", "the log excerpt cannot show it")
+
+
+@check("attempt.ip-lookups-failing", "the daemon's IP lookups succeed")
+def ip_lookups(ctx: Context) -> CheckResult:
+    cid = "attempt.ip-lookups-failing"
+    a = ctx.attempt
+    n = int(a.get("ip_failures") or 0) + int(a.get("arp_lookups") or 0)
+    if a.get("source") != "daemon_log":
+        return _res(cid, "not-collected", "no daemon log for the attempt")
+    if n and pd.isna(a.get("ssh_up_at")):
+        return _res(cid, "fail", f"{n} lookups without success", count=n)
+    return _res(cid, "pass" if pd.notna(a.get("ssh_up_at")) else "not-collected", "IP found" if pd.notna(a.get("ssh_up_at")) else "no lookups logged (trace level or ≤ 1.14.0)")
+
+
+@check("attempt.ssh-failing", "SSH connects once the IP is known")
+def ssh_failing(ctx: Context) -> CheckResult:
+    cid = "attempt.ssh-failing"
+    a = ctx.attempt
+    n = int(a.get("ssh_failures") or 0)
+    if n and pd.isna(a.get("ssh_up_at")) and not int(a.get("ip_failures") or 0):
+        hits = ctx.window[ctx.window["message"].astype("str").str.contains("ssh connection failed", na=False)]
+        evid = [ev(r["file"], r["line"], r["message"]) for _, r in hits.head(3).iterrows()]
+        return _res(cid, "fail", f"{n} failed SSH connections", evid, detail=evid[0].excerpt if evid else f"{n} failures")
+    return _res(cid, "pass" if pd.notna(a.get("ssh_up_at")) else "not-collected", "SSH up" if pd.notna(a.get("ssh_up_at")) else "no SSH attempts logged")
+
+
+@check("attempt.resume", "the attempt resumed from a suspend snapshot")
+def resume(ctx: Context) -> CheckResult:
+    cid = "attempt.resume"
+    lv = ctx.attempt.get("loadvm")
+    if isinstance(lv, str):
+        return _res(cid, "fail", f"-loadvm {lv}")
+    return _res(cid, "pass", "fresh boot")
+
+
+@check("attempt.after-daemon-restart", "the attempt was not an auto-start after a daemon restart")
+def after_restart(ctx: Context) -> CheckResult:
+    cid = "attempt.after-daemon-restart"
+    if bool(ctx.attempt.get("daemon_restart")):
+        return _res(cid, "fail", "auto-start after the daemon (re)started")
+    return _res(cid, "pass", "started by a client")
+
+
+def run_all(ctx: Context) -> dict[str, CheckResult]:
+    out = {}
+    for cid, fn in REGISTRY.items():
+        try:
+            out[cid] = fn(ctx)
+        except (KeyError, ValueError, TypeError, AttributeError, IndexError) as exc:  # a check must never sink the diagnosis
+            out[cid] = _res(cid, "could-not-parse", f"check failed on this input: {type(exc).__name__}: {exc}")
+    return out

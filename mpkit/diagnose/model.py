@@ -1,0 +1,132 @@
+"""The diagnosis data model: frozen dataclasses, serialisable to the JSON contract."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+#: check states, in the order a checklist shows them
+STATES = ("fail", "warn", "pass", "not-collected", "could-not-parse", "not-applicable")
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A pointer to the line(s) behind a claim."""
+
+    artifact: str  # file path inside the bundle
+    locator: str  # "line 12", "lines 12-14", "entry at line 3"
+    excerpt: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"artifact": self.artifact, "locator": self.locator, "excerpt": self.excerpt}
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One doctor-style check: a stable id, a state, a one-line summary and its evidence."""
+
+    id: str
+    title: str
+    state: str  # one of STATES
+    summary: str
+    evidence: tuple[Evidence, ...] = ()
+    facts: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A rule that fired: which check, for or against which cause, how strongly, and why."""
+
+    rule: str
+    check: str
+    cause: str
+    weight: float  # > 0 supports the cause, < 0 speaks against it
+    message: str
+    evidence: tuple[Evidence, ...] = ()
+
+
+@dataclass(frozen=True)
+class Step:
+    """One rung of the remediation ladder."""
+
+    text: str
+    command: str | None = None
+    destructive: bool = False
+    warning: str | None = None  # what is lost and what to back up first
+
+    def render(self) -> str:
+        s = self.text
+        if self.command:
+            s += f": `{self.command}`"
+        if self.destructive and self.warning:
+            s += f" (WARNING: {self.warning})"
+        return s
+
+
+@dataclass(frozen=True)
+class Candidate:
+    id: str
+    confidence: float
+    score: float = 0.0
+    findings: tuple[Finding, ...] = ()
+
+
+@dataclass(frozen=True)
+class RootCause:
+    id: str
+    confidence: float
+    title: str
+    summary: str
+    evidence: tuple[Evidence, ...]
+    remediation: tuple[Step, ...]
+    references: tuple[str, ...]
+    family: str = "other"
+    consequences: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    root_cause: RootCause
+    candidates: tuple[Candidate, ...]
+    failed_stage: str
+    instance: str | None
+    missing_evidence: tuple[str, ...]
+    checks: tuple[CheckResult, ...] = ()
+    attempt: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+    host: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+    notes: tuple[str, ...] = ()
+
+    @property
+    def confidence_words(self) -> str:
+        return confidence_words(self.root_cause.confidence)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Exactly the `mpkit diagnose --json` contract (spec/bundle-format.md)."""
+        rc = self.root_cause
+        return {
+            "root_cause": {
+                "id": rc.id,
+                "confidence": round(rc.confidence, 2),
+                "title": rc.title,
+                "summary": rc.summary,
+                "evidence": [e.to_dict() for e in rc.evidence],
+                "remediation": [s.render() for s in rc.remediation],
+                "references": list(rc.references),
+            },
+            "candidates": [{"id": c.id, "confidence": round(c.confidence, 2)} for c in self.candidates],
+            "failed_stage": self.failed_stage,
+            "instance": self.instance,
+            "missing_evidence": list(self.missing_evidence),
+        }
+
+
+def confidence_words(c: float) -> str:
+    if c >= 0.85:
+        return "very likely"
+    if c >= 0.7:
+        return "likely"
+    if c >= 0.45:
+        return "possible"
+    if c >= 0.25:
+        return "uncertain"
+    return "very uncertain"

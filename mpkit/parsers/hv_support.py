@@ -1,0 +1,61 @@
+"""Hypervisor support on macOS: ``sysctl kern.hv_support`` (and related keys).
+
+::
+
+    kern.hv_support: 1
+    kern.hv_vmm_present: 0
+
+gives rows ``key=kern.hv_support value=1`` and ``key=kern.hv_vmm_present
+value=0``.  Any ``sysctl`` line of the form ``a.b: value`` is read
+(``hw.optional.arm64``, ``sysctl.proc_translated``); ``sysctl: unknown oid
+'kern.hv_support'`` gives ``key=sysctl.error``; a lone ``0``/``1`` (``sysctl
+-n``) is read as ``kern.hv_support``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pandas as pd
+
+from .. import frames
+from ..schema import Coverage, conform
+from ._base import BLANK, fraction_matching, numbered
+
+KIND = "hv_support"
+FRAME = "host_facts"
+FILENAMES = ("hv_support.txt",)
+PLATFORMS = ("macos",)
+SCHEMA = frames.HOST_FACTS
+
+LINE_RE = re.compile(r"^\s*(?P<key>[a-z][\w-]*(?:\.[\w-]+)+)\s*[:=]\s*(?P<value>.*?)\s*$")
+_ERROR = re.compile(r"^\s*sysctl:\s*(?P<msg>.*?)\s*$")
+_BARE = re.compile(r"^\s*(?P<value>[01])\s*$")
+
+
+def sniff(text: str) -> float:
+    head = text[:200_000]
+    if not re.search(r"^\s*(?:kern\.hv_\w+|sysctl: unknown oid 'kern\.hv)", head, re.M):
+        return 0.0
+    return fraction_matching(text, re.compile(f"{LINE_RE.pattern}|{_ERROR.pattern}"))
+
+
+def parse(text: str) -> pd.DataFrame:
+    cov = Coverage()
+    rows: list[dict[str, Any]] = []
+    for no, ln in numbered(text, cov):
+        if BLANK.match(ln):
+            cov.skip()
+            continue
+        if m := LINE_RE.match(ln):
+            rows.append({"line": no, "key": m["key"], "value": m["value"]})
+        elif m := _ERROR.match(ln):
+            rows.append({"line": no, "key": "sysctl.error", "value": m["msg"]})
+        elif m := _BARE.match(ln):
+            rows.append({"line": no, "key": "kern.hv_support", "value": m["value"]})
+        else:
+            cov.reject(no, ln)
+            continue
+        cov.ok()
+    return conform(rows, SCHEMA, cov)

@@ -1,0 +1,53 @@
+"""macOS version: ``sw_vers`` (``Key:`` then TABs or spaces, old and new releases).
+
+::
+
+    ProductName:		macOS
+    ProductVersion:		15.5
+    BuildVersion:		24F74
+
+gives rows ``key=ProductName value=macOS``, ``key=ProductVersion value=15.5``,
+``key=BuildVersion value=24F74``.  Only ``Product*``, ``Build*`` and
+``ReleaseType`` keys are read; other lines are rejected.  Linux ``os-release``
+text (which a hand-made ``sw_vers.txt`` may hold) scores 0 here and is the
+``os_release`` kind's.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pandas as pd
+
+from .. import frames
+from ..schema import Coverage, conform
+from ._base import BLANK, fraction_matching, numbered
+
+KIND = "sw_vers"
+FRAME = "host_facts"
+FILENAMES = ("sw_vers.txt",)
+PLATFORMS = ("macos",)
+SCHEMA = frames.HOST_FACTS
+
+LINE_RE = re.compile(r"^\s*(?P<key>Product\w*|Build\w*|ReleaseType):[ \t]*(?P<value>.*?)\s*$")
+
+
+def sniff(text: str) -> float:
+    if not re.search(r"^\s*Product(?:Name|Version):", text[:200_000], re.M):
+        return 0.0
+    return fraction_matching(text, LINE_RE)
+
+
+def parse(text: str) -> pd.DataFrame:
+    cov = Coverage()
+    rows: list[dict[str, Any]] = []
+    for no, ln in numbered(text, cov):
+        if BLANK.match(ln):
+            cov.skip()
+        elif m := LINE_RE.match(ln):
+            rows.append({"line": no, "key": m["key"], "value": m["value"]})
+            cov.ok()
+        else:
+            cov.reject(no, ln)
+    return conform(rows, SCHEMA, cov)
