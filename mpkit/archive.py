@@ -18,8 +18,10 @@ Links that stay inside the archive are not created; they are listed in
 
 from __future__ import annotations
 
+import shutil
 import tarfile
 import tempfile
+import weakref
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -44,14 +46,16 @@ class Limits:
 
 @dataclass
 class Unpacked:
+    """A private temporary directory holding an unpacked archive; removed on cleanup or garbage collection."""
+
     root: Path
     skipped: list[tuple[str, str]] = field(default_factory=list)
-    _tmp: tempfile.TemporaryDirectory[str] | None = None
+    _finalizer: weakref.finalize | None = None  # type: ignore[type-arg]
 
     def cleanup(self) -> None:
-        if self._tmp is not None:
-            self._tmp.cleanup()
-            self._tmp = None
+        if self._finalizer is not None:
+            self._finalizer()
+            self._finalizer = None
 
 
 def is_archive(path: Path) -> bool:
@@ -116,9 +120,9 @@ def _copy_bounded(src, dst_path: Path, declared: int, archive: Path, name: str) 
 def unpack(archive: Path, limits: Limits | None = None) -> Unpacked:
     """Unpack ``archive`` into a private temporary directory, refusing hostile content."""
     limits = limits or Limits()
-    tmp = tempfile.TemporaryDirectory(prefix="mpkit-bundle-")
-    root = Path(tmp.name)
-    result = Unpacked(root=root, _tmp=tmp)
+    root = Path(tempfile.mkdtemp(prefix="mpkit-bundle-"))
+    result = Unpacked(root=root)
+    result._finalizer = weakref.finalize(result, shutil.rmtree, str(root), True)
     try:
         if archive.name.lower().endswith(".zip"):
             _unzip(archive, root, limits, result)

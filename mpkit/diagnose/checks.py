@@ -595,7 +595,7 @@ def running_with_ip(ctx: Context) -> CheckResult:
         return _res(cid, "pass", f"Running with {r['ipv4']}", [ev(r["file"], r["line"], f"{r['name'] if isinstance(r['name'], str) else ''} {r['state']} {r['ipv4']}")],
                     instance=ctx.instance or r["name"], ip=r["ipv4"])
     return _res(cid, "fail", f"state {r['state']}, IPv4 {r['ipv4'] if isinstance(r['ipv4'], str) else '--'}",
-                [ev(r["file"], r["line"], f"{r['state']}")], state=r["state"])
+                [ev(r["file"], r["line"], f"{r['state']}")], inst_state=r["state"])
 
 
 @check("instance-db.state", "the daemon's instance database is consistent")

@@ -296,7 +296,9 @@ def diagnose(bundle: Bundle | str | Path, *, instance: str | None = None, attemp
         best = max(conf.values(), default=0.0)
         root_conf = 0.9 if ok_start else min(0.6, max(0.2, 1.0 - best - 0.1 * len(ranked[:3])))
         scale = min(1.0, (root_conf - 0.01) / best) if best and best >= root_conf else 1.0
-        cands = [Candidate("unknown", root_conf)] + [Candidate(c, conf[c] * scale, positive[c], tuple(findings.get(c, []))) for c in ranked]
+        cands = [Candidate("unknown", root_conf)]
+        if not ok_start:
+            cands += [Candidate(c, conf[c] * scale, positive[c], tuple(findings.get(c, []))) for c in ranked]
 
     cause = cz[root_id]
     evid: list[Evidence] = []

@@ -1,0 +1,183 @@
+"""The `mpkit` command: thin flag parsing over the Python API (each flag is one keyword)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+
+from .errors import MpkitError
+
+log = logging.getLogger("mpkit")
+
+
+def _diagnose(args: argparse.Namespace) -> int:
+    from .bundle import load_bundle
+    from .diagnose import diagnose
+    from .render import render_text
+
+    with load_bundle(args.path) as bundle:
+        d = diagnose(bundle, instance=args.instance, attempt=args.attempt)
+        if args.json:
+            print(json.dumps(d.to_dict(), indent=2, ensure_ascii=False))
+        else:
+            sys.stdout.write(render_text(d, verbose=args.verbose))
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from . import report as rep
+    from .samples import sample
+
+    path = sample(args.sample) if args.sample else args.path
+    if path is None:
+        raise MpkitError("give a bundle PATH or --sample NAME")
+    out = rep.report(path, args.output, instance=args.instance, attempt=args.attempt, since=args.since, until=args.until,
+                     redact=args.redact, title=args.title, keep_notebook=args.keep_notebook, quiet=args.quiet)
+    print(out)
+    return 0
+
+
+def _batch(args: argparse.Namespace) -> int:
+    from . import report as rep
+
+    out = rep.batch(args.inputs, args.output, workers=args.workers, scheduler=args.scheduler, quiet=args.quiet)
+    print(out)
+    return 0
+
+
+def _collect(args: argparse.Namespace) -> int:
+    from . import collect as col
+
+    out = col.collect(args.output, since=args.since, tar=args.tar, redact=args.redact, watch=args.watch, interval=args.interval,
+                      progress=None if args.quiet else (lambda s: print(s, file=sys.stderr)))
+    print(out)
+    return 0
+
+
+def _probe(args: argparse.Namespace) -> int:
+    from . import collect as col
+
+    out = col.probe(args.instance, attempts=args.attempts, interval=args.interval, stop_first=args.stop_first, timeout=args.timeout,
+                    out_dir=args.output, progress=None if args.quiet else (lambda s: print(s, file=sys.stderr)))
+    print(out)
+    return 0
+
+
+def _redact(args: argparse.Namespace) -> int:
+    from . import collect as col
+
+    print(col.redact_bundle(args.bundle, args.output, map_path=args.map))
+    return 0
+
+
+def _samples(args: argparse.Namespace) -> int:
+    from .samples import DEFAULT, samples
+
+    for name, path in samples().items():
+        print(f"{name}{' (default)' if name == DEFAULT else ''}\t{path}")
+    return 0
+
+
+def _frames(args: argparse.Namespace) -> int:
+    from .bundle import load_bundle
+
+    with load_bundle(args.path) as b:
+        print(b.coverage.to_string(index=False))
+        print()
+        for name, f in sorted(b.frames.items()):
+            print(f"{name}: {len(f)} rows, columns {', '.join(f.columns)}")
+        if b.unrecognised:
+            print("\nnot recognised: " + ", ".join(f"{u.path} ({u.reason})" for u in b.unrecognised))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+
+    p = argparse.ArgumentParser(prog="mpkit", description="Diagnose Multipass instances that will not start.")
+    p.add_argument("--version", action="version", version=f"mpkit {__version__}")
+    p.add_argument("-v", "--log-level", default="WARNING", help="logging level (DEBUG, INFO, WARNING)")
+    sub = p.add_subparsers(dest="cmd", required=True)
+
+    d = sub.add_parser("diagnose", help="find the failing stage and root cause")
+    d.add_argument("path", help="bundle directory, archive, artifact file or paste")
+    d.add_argument("--instance")
+    d.add_argument("--attempt", type=int)
+    d.add_argument("--json", action="store_true", help="print the JSON contract")
+    d.add_argument("--verbose", action="store_true", help="show every check")
+    d.set_defaults(fn=_diagnose)
+
+    r = sub.add_parser("report", help="single offline HTML report")
+    r.add_argument("path", nargs="?")
+    r.add_argument("-o", "--output", default="report.html")
+    r.add_argument("--sample", help="use a shipped sample bundle (`mpkit samples`)")
+    r.add_argument("--instance")
+    r.add_argument("--attempt", type=int)
+    r.add_argument("--since")
+    r.add_argument("--until")
+    r.add_argument("--redact", action="store_true")
+    r.add_argument("--title")
+    r.add_argument("--keep-notebook", action="store_true")
+    r.add_argument("--quiet", action="store_true")
+    r.set_defaults(fn=_report)
+
+    b = sub.add_parser("batch", help="reports for many bundles + a fleet index")
+    b.add_argument("inputs", nargs="+")
+    b.add_argument("-o", "--output", required=True)
+    b.add_argument("--workers", type=int, default=1)
+    b.add_argument("--scheduler", help="dask.distributed scheduler address")
+    b.add_argument("--quiet", action="store_true")
+    b.set_defaults(fn=_batch)
+
+    c = sub.add_parser("collect", help="gather a bundle on this host (read-only)")
+    c.add_argument("-o", "--output")
+    c.add_argument("--since", default="2h")
+    c.add_argument("--tar", action="store_true")
+    c.add_argument("--redact", action="store_true")
+    c.add_argument("--watch", type=float, help="only take lease/ARP snapshots for this many seconds")
+    c.add_argument("--interval", type=float, default=1.0)
+    c.add_argument("--quiet", action="store_true")
+    c.set_defaults(fn=_collect)
+
+    pr = sub.add_parser("probe", help="time start attempts while snapshotting leases and ARP")
+    pr.add_argument("instance")
+    pr.add_argument("--attempts", type=int, default=1)
+    pr.add_argument("--interval", type=float, default=1.0)
+    pr.add_argument("--stop-first", action="store_true")
+    pr.add_argument("--timeout", type=float, default=330.0)
+    pr.add_argument("-o", "--output")
+    pr.add_argument("--quiet", action="store_true")
+    pr.set_defaults(fn=_probe)
+
+    rd = sub.add_parser("redact", help="write a redacted copy of a bundle")
+    rd.add_argument("bundle")
+    rd.add_argument("-o", "--output", required=True)
+    rd.add_argument("--map", help="where to keep the pseudonym map (never inside the bundle)")
+    rd.set_defaults(fn=_redact)
+
+    s = sub.add_parser("samples", help="list the shipped sample bundles")
+    s.set_defaults(fn=_samples)
+
+    f = sub.add_parser("frames", help="show what was read from a bundle (coverage and frames)")
+    f.add_argument("path")
+    f.set_defaults(fn=_frames)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=getattr(logging, str(args.log_level).upper(), logging.WARNING), format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return int(args.fn(args))
+    except MpkitError as exc:
+        print(f"mpkit: {exc}", file=sys.stderr)
+        return 2
+    except (OSError, ValueError) as exc:
+        print(f"mpkit: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CASES_DIR = ROOT.parent / "shared" / "cases"
+DATA = ROOT / "data"
+
+
+@pytest.fixture(scope="session")
+def samples_dir() -> Path:
+    return DATA
+
+
+def shared_cases() -> list[Path]:
+    if not CASES_DIR.is_dir():
+        return []
+    return sorted(p for p in CASES_DIR.iterdir() if (p / "expected.json").exists())
