@@ -142,7 +142,7 @@ def _parse_text(text: str, cov: Coverage) -> list[dict[str, Any]]:
                     "name": m["name"],
                     "flags": flags or None,
                     "up": "UP" in flags.split(","),
-                    "mtu": int(attr["mtu"]) if "mtu" in attr else None,
+                    "mtu": int(attr["mtu"]) if attr.get("mtu", "").isdigit() else None,
                     "mac": None,
                     "status": attr.get("state"),
                     "is_bridge": _is_bridge(m["name"], None),
