@@ -156,7 +156,7 @@ def _segment(bundle: Bundle) -> list[dict[str, Any]]:
                 open_[name].setdefault("outcome", "unknown")
                 open_[name]["daemon_restart_after"] = True
                 close(name)
-            restart_pending = set(known)
+            restart_pending = set()  # only `<name> needs starting` marks an auto-start
             continue
         m = R_NEEDS_START.match(msg)
         if m and m["name"] in known:

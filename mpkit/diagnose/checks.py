@@ -200,6 +200,8 @@ def lease_ff(ctx: Context) -> CheckResult:
     if not _collected(ctx, "dhcpd_leases"):
         return _not_collected(cid, ctx, "lease file", "dhcpd_leases")
     le = ctx.bundle.frame("leases")
+    if le["snapshot_at"].isna().any():
+        le = le[le["snapshot_at"].isna()]  # the lease file itself, not its snapshot history
     ff = le[le["hw_type"].astype("str").str.lower() == "ff"]
     if len(ff):
         return _res(cid, "fail", f"{len(ff)} lease(s) with hw_address=ff,…", [ev(r["file"], r["line"], r["raw"]) for _, r in ff.iterrows()], count=len(ff))
