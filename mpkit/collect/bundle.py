@@ -1,0 +1,74 @@
+"""Writing a bundle: files strictly inside the output directory, optionally redacted on the way."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import threading
+from pathlib import Path, PurePosixPath
+
+from ..errors import CollectError
+from .manifest import Manifest
+from .redact import Redactor
+
+
+def default_out_dir(now: dt.datetime, cwd: Path | None = None) -> Path:
+    """``mpkit-bundle-<UTC time>`` in the current directory."""
+    stamp = now.astimezone(dt.UTC).strftime("%Y-%m-%dT%H-%M-%SZ")
+    return (cwd or Path.cwd()) / f"mpkit-bundle-{stamp}"
+
+
+def snapshot_folder_name(now: dt.datetime) -> str:
+    """``2026-11-25T10-15-32.120Z`` (UTC, file-system safe)."""
+    t = now.astimezone(dt.UTC)
+    return t.strftime("%Y-%m-%dT%H-%M-%S.") + f"{t.microsecond // 1000:03d}Z"
+
+
+def prepare_out_dir(out_dir: str | Path | None, now: dt.datetime) -> Path:
+    """Create the output directory; refuse a non-empty one (never overwrite a bundle)."""
+    path = Path(out_dir) if out_dir is not None else default_out_dir(now)
+    if path.exists() and not path.is_dir():
+        raise CollectError(f"{path} exists and is not a directory; choose another output with -o")
+    if path.is_dir() and any(path.iterdir()):
+        raise CollectError(f"{path} is not empty; choose a new output directory with -o")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CollectError(
+            f"cannot create {path}: {exc.strerror or exc}; choose another output with -o"
+        ) from exc
+    return path
+
+
+_SAFE = re.compile(r"^[\w.@+-][\w.@ +-]*$")
+
+
+class BundleWriter:
+    """Writes artifacts below ``root`` only, through the redactor when there is one."""
+
+    def __init__(self, root: Path, manifest: Manifest, redactor: Redactor | None = None) -> None:
+        self.root = root.resolve()
+        self.manifest = manifest
+        self.redactor = redactor
+        self._lock = threading.Lock()
+
+    def path_for(self, rel: str) -> Path:
+        parts = PurePosixPath(rel).parts
+        if not parts or any(p in ("", ".", "..") or not _SAFE.match(p) for p in parts):
+            raise CollectError(f"refusing to write outside the bundle: {rel!r}")
+        path = self.root.joinpath(*parts)
+        if not path.resolve().is_relative_to(self.root):
+            raise CollectError(f"refusing to write outside the bundle: {rel!r}")
+        return path
+
+    def write(self, rel: str, data: bytes, *, append: bool = False) -> int:
+        """Write (or append) ``data`` to ``rel``; returns the bytes written."""
+        with self._lock:
+            if self.redactor is not None:
+                data = self.redactor.redact_bytes(data)
+                rel = self.redactor.redact_text(rel, learn=False)
+            path = self.path_for(rel)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with open(path, "ab" if append else "wb") as fh:
+                fh.write(data)
+            return len(data)
