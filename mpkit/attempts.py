@@ -70,6 +70,7 @@ R_EXIT = re.compile(
     r"process state changed to NotRunning|process finished with exit code|Qemu quit unexpectedly|"
     r"process error occurred|Qemu failed to start|failed getting vmstate|error: program: qemu"
 )
+R_STOP = re.compile(r"^process (state changed to NotRunning|finished with exit code 0)")
 R_IP_FAIL = re.compile(r"Could not determine IP address|^IP not available|failed to determine IP address")
 R_SSH_FAIL = re.compile(r"ssh connection failed|ssh failed to authenticate")
 R_FOUND_IP = re.compile(r"Found ip match")
@@ -92,7 +93,7 @@ R_LIFECYCLE = re.compile(
 QEMU_CATS = re.compile(r"^qemu-system-|^qemu-img$|^hyperkit$")
 
 
-def _instances_known(bundle: Bundle) -> set[str]:
+def known_instances(bundle: Bundle) -> set[str]:
     names: set[str] = set()
     for fname in ("instances", "instance_db", "probe_attempts", "client"):
         f = bundle.frame(fname)
@@ -106,7 +107,7 @@ def _instances_known(bundle: Bundle) -> set[str]:
     return {n for n in names if n and n not in COMPONENTS}
 
 
-def _instance_of(dl: pd.DataFrame, known: set[str]) -> pd.Series:
+def log_instance(dl: pd.DataFrame, known: set[str]) -> pd.Series:
     """The instance each log row is about (category, or inferred for journald lines)."""
     cat = dl["category"].astype("object")
     inst = cat.where(cat.isin(known))
@@ -135,8 +136,8 @@ def _segment(bundle: Bundle) -> list[dict[str, Any]]:
     dl = bundle.frame("daemon_log")
     if dl.empty:
         return []
-    known = _instances_known(bundle)
-    dl = dl.assign(inst_=_instance_of(dl, known))
+    known = known_instances(bundle)
+    dl = dl.assign(inst_=log_instance(dl, known))
     out: list[dict[str, Any]] = []
     open_: dict[str, dict[str, Any]] = {}
     version: str | None = None
@@ -190,8 +191,8 @@ def _segment(bundle: Bundle) -> list[dict[str, Any]]:
         finished = att is not None and att.get("outcome") in ("ok", "qemu-exited", "refused")
         if finished and (R_STARTING.match(msg) or R_RUNNING.match(msg) or R_SSH_WAIT.match(msg)):
             starts = True
-        if att is None and not (R_LIFECYCLE.match(msg) or row.level in ("warning", "error")):
-            continue
+        if att is None and (R_STOP.match(msg) or not (R_LIFECYCLE.match(msg) or row.level in ("warning", "error"))):
+            continue  # a stop (NotRunning / finished at info level) is not a start attempt
         if starts or att is None:
             if att is not None and starts:
                 close(inst)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from .attempts import known_instances, log_instance
 from .schema import Column, conform
 
 if TYPE_CHECKING:
@@ -68,9 +69,7 @@ def build_timeline(bundle: Bundle) -> pd.DataFrame:
     rows: list[dict[str, Any]] = []
     dl = bundle.frame("daemon_log")
     if not dl.empty:
-        from .attempts import _instance_of, _instances_known
-
-        inst = _instance_of(dl, _instances_known(bundle))
+        inst = log_instance(dl, known_instances(bundle))
         kind = pd.Series("log", index=dl.index, dtype="object")
         kind[dl["subprocess"].notna()] = "subprocess"
         kind[dl["qmp_event"].notna()] = "qmp"
@@ -138,11 +137,9 @@ def build_links(bundle: Bundle) -> pd.DataFrame:
     known = set(bundle.attempts["instance"].dropna()) if len(bundle.attempts) else set()
     dl = bundle.frame("daemon_log")
     if not dl.empty:
-        from .attempts import _instance_of, _instances_known
-
-        names = _instances_known(bundle)
+        names = known_instances(bundle)
         known |= names
-        inst = _instance_of(dl, names)
+        inst = log_instance(dl, names)
         args = dl[dl["mac"].notna() & dl["message"].astype("str").str.startswith("process arguments")]
         for i, r in args.iterrows():
             rows.append({"instance": inst.get(i), "mac": r["mac"], "link": "instance-mac", "via": "qemu-args", "file": r["file"], "line": r["line"], "time": r["time"]})

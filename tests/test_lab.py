@@ -127,22 +127,8 @@ def test_lab_bridge_down(lab_run):  # noqa: F811
     assert "DHCPDISCOVER" not in (b / "journal.txt").read_text()
 
 
-#: lab scenarios the diagnosis does not name yet (strict: the mark fails once they pass)
-DIAGNOSIS_GAPS = {
-    "healthy": "journald attempt segmentation without CATEGORY picks a failed attempt",
-    "pool-exhausted": "`no address available` from dnsmasq-dhcp not weighed above dhcp-no-lease yet",
-    "dnsmasq-down": "dnsmasq exit on SIGTERM / no dnsmasq child not recognised yet",
-    "bridge-down": "ip-addr bridge name mpkbr* with DOWN state not weighed enough yet",
-}
-
-
-@pytest.mark.parametrize(
-    "scenario",
-    [pytest.param(s, marks=pytest.mark.xfail(strict=True, reason=DIAGNOSIS_GAPS[s])) if s in DIAGNOSIS_GAPS else s for s in EXPECTED_CAUSE],
-)
+@pytest.mark.parametrize("scenario", list(EXPECTED_CAUSE))
 def test_lab_diagnosis(lab_run, scenario):  # noqa: F811
-    if not hasattr(mpkit, "diagnose") or not hasattr(mpkit, "load_bundle"):
-        pytest.skip("diagnose not available yet")
     run = lab_run(scenario)
     diagnosis = mpkit.diagnose(mpkit.load_bundle(run.bundle))
     expected = EXPECTED_CAUSE[scenario]

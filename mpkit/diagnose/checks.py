@@ -150,13 +150,21 @@ def _not_collected(cid: str, ctx: Context, what: str, *names: str) -> CheckResul
     return _res(cid, "not-collected", f"{what} not in the bundle")
 
 
+def _files_named(frame: pd.DataFrame) -> tuple[str, str]:
+    """The artifact(s) a frame came from, snapshots counted rather than listed, and the main file."""
+    main = sorted(set(frame.loc[frame["snapshot_at"].isna(), "file"].dropna().astype(str)))
+    snaps = frame["snapshot_at"].dropna().nunique()
+    first = main[0] if main else str(frame["file"].iloc[0]) if len(frame) else "the lease file"
+    return (", ".join(main) or "the lease file") + (f" and {snaps} snapshots" if snaps else ""), first
+
+
 @check("lease.for-instance", "a DHCP lease exists for the instance")
 def lease_for_instance(ctx: Context) -> CheckResult:
     cid = "lease.for-instance"
     if not _collected(ctx, "dhcpd_leases", "dnsmasq_leases"):
         return _not_collected(cid, ctx, "lease file", "dhcpd_leases", "dnsmasq.leases", "dnsmasq_leases")
     le = ctx.bundle.frame("leases")
-    files = ", ".join(sorted(set(le["file"].dropna().astype(str)))) or "the lease file"
+    files, first = _files_named(le)
     if ctx.mac:
         mine = le[le["mac"] == ctx.mac]
         if len(mine):
@@ -166,7 +174,7 @@ def lease_for_instance(ctx: Context) -> CheckResult:
         if len(ff):
             return _res(cid, "warn", f"no lease under {ctx.mac}, but {len(ff)} lease(s) carry only a client-id (ff,…) and may be the guest's",
                         [ev(r["file"], r["line"], r["raw"]) for _, r in ff.head(3).iterrows()], file=files)
-        return _res(cid, "fail", f"no lease for {ctx.mac} in {files} ({len(le)} entries)", [ev(files.split(',')[0], None, f"{len(le)} lease entries, none for {ctx.mac}")], file=files, mac=ctx.mac)
+        return _res(cid, "fail", f"no lease for {ctx.mac} in {files} ({len(le)} entries)", [ev(first, None, f"{len(le)} lease entries, none for {ctx.mac}")], file=files, mac=ctx.mac)
     if ctx.instance:
         named = le[le["name"] == ctx.instance]
         if len(named):
@@ -174,7 +182,7 @@ def lease_for_instance(ctx: Context) -> CheckResult:
             return _res(cid, "pass", f"lease {r['ip']} named {ctx.instance}", [ev(r["file"], r["line"], r["raw"])], ip=r["ip"], file=r["file"])
         if le["mac"].notna().any() and not le["name"].isna().all():
             return _res(cid, "fail", f"no lease named {ctx.instance} in {files} (the instance's MAC is unknown)",
-                        [ev(files.split(',')[0], None, f"{len(le)} lease entries, none named {ctx.instance}")], file=files, mac="the instance")
+                        [ev(first, None, f"{len(le)} lease entries, none named {ctx.instance}")], file=files, mac="the instance")
     return _res(cid, "warn", "the instance's MAC is unknown, so its lease cannot be identified")
 
 
@@ -289,25 +297,39 @@ def dhcp_unanswered(ctx: Context) -> CheckResult:
     return _res(cid, "warn", "no DHCP traffic for the instance in the captures", source=src)
 
 
+R_DNSMASQ_UP = re.compile(r"^started, version|^DHCP, IP range|^DHCP, sockets bound")
+R_DNSMASQ_DOWN = re.compile(r"^exiting on receipt of|^FAILED to start up|dnsmasq died|dnsmasq failed to start|cannot open or create lease file")
+
+
 @check("dhcp.server-running", "Multipass's dnsmasq is running (Linux)")
 def dhcp_server(ctx: Context) -> CheckResult:
+    """The latest word wins: the process list (taken at collection), else the journal's last start/stop line."""
     cid = "dhcp.server-running"
     if ctx.platform not in ("linux",):
         return _res(cid, "not-applicable", "only Linux runs its own dnsmasq")
-    dl = ctx.bundle.frame("daemon_log")
-    dn = dl[dl["program"].astype("str").str.startswith("dnsmasq")] if len(dl) else dl
-    started = dn[dn["message"].astype("str").str.contains(r"^started, version|DHCP, IP range|sockets bound", regex=True)] if len(dn) else dn
-    if len(started):
-        r = started.iloc[-1]
-        return _res(cid, "pass", "dnsmasq started", [ev(r["file"], r["line"], r["message"])], detail=str(r["message"])[:80])
     pr = ctx.bundle.frame("processes")
     if len(pr) and "is_dnsmasq" in pr.columns:
-        if pr["is_dnsmasq"].fillna(False).astype(bool).any():
-            r = pr[pr["is_dnsmasq"].fillna(False).astype(bool)].iloc[0]
-            return _res(cid, "pass", "a dnsmasq process runs", [ev(r["file"], r["line"], r["command"])], detail="process list")
+        dns = pr[pr["is_dnsmasq"].fillna(False).astype(bool)]
+        if len(dns):
+            r = dns.iloc[0]
+            return _res(cid, "pass", "a dnsmasq process runs", [ev(r["file"], r["line"], r["command"])], detail="a dnsmasq process is in the process list")
         if pr["is_multipassd"].fillna(False).astype(bool).any():
-            return _res(cid, "fail", "multipassd runs but no dnsmasq process", [ev(pr["file"].iloc[0], None, "no dnsmasq in the process list")],
+            r = pr[pr["is_multipassd"].fillna(False).astype(bool)].iloc[0]
+            return _res(cid, "fail", "multipassd runs but no dnsmasq process", [ev(r["file"], r["line"], r["command"])],
                         detail="multipassd runs but no dnsmasq process is in the process list")
+    dl = ctx.bundle.frame("daemon_log")
+    msg = dl["message"].astype("str") if len(dl) else pd.Series([], dtype="str")
+    is_dns = dl["program"].astype("str").str.startswith("dnsmasq") if len(dl) else msg.astype(bool)
+    up = dl[is_dns & msg.str.contains(R_DNSMASQ_UP)] if len(dl) else dl
+    down = dl[msg.str.contains(R_DNSMASQ_DOWN)] if len(dl) else dl
+    last_up = int(up["line"].max()) if len(up) else -1
+    last_down = int(down["line"].max()) if len(down) else -1
+    if last_down > last_up:
+        r = down[down["line"] == last_down].iloc[0]
+        return _res(cid, "fail", f"dnsmasq stopped: {r['message']}", [ev(r["file"], r["line"], r["message"])], detail=f"dnsmasq stopped: {r['message']}")
+    if last_up >= 0:
+        r = up[up["line"] == last_up].iloc[0]
+        return _res(cid, "pass", "dnsmasq started", [ev(r["file"], r["line"], r["message"])], detail=str(r["message"])[:80])
     return _res(cid, "not-collected", "no journal dnsmasq lines or process list")
 
 
@@ -507,6 +529,20 @@ def subnet_overlap(ctx: Context) -> CheckResult:
     return _res(cid, "pass", "no overlap")
 
 
+R_DNSMASQ_IF = re.compile(r"--interface=(\S+)|bound exclusively to interface (\S+)|DHCP[A-Z]+\((\S+)\)")
+
+
+def vm_bridge_name(ctx: Context) -> str | None:
+    """The bridge the instances use: the interface Multipass's dnsmasq serves, when the journal says."""
+    dl = ctx.bundle.frame("daemon_log")
+    if len(dl):
+        for msg in dl["message"].astype("str"):
+            m = R_DNSMASQ_IF.search(msg) if ("interface" in msg or "DHCP" in msg) else None
+            if m:
+                return next(g for g in m.groups() if g)
+    return None
+
+
 @check("net.bridge", "the VM bridge exists and is up")
 def bridge(ctx: Context) -> CheckResult:
     cid = "net.bridge"
@@ -515,8 +551,15 @@ def bridge(ctx: Context) -> CheckResult:
     itf = ctx.bundle.frame("interfaces")
     if itf.empty:
         return _res(cid, "could-not-parse", "no interface parsed")
-    br = itf[itf["is_bridge"].fillna(False).astype(bool) & itf["name"].astype("str").str.match(r"^(bridge1\d\d|mpqemubr|mpkbr)")]
-    name = "mpqemubr0" if ctx.platform == "linux" else "bridge100"
+    if itf["snapshot_at"].isna().any():
+        itf = itf[itf["snapshot_at"].isna()]
+    known = vm_bridge_name(ctx)
+    if known:
+        br = itf[itf["name"] == known]
+        name = known
+    else:
+        br = itf[itf["is_bridge"].fillna(False).astype(bool) & itf["name"].astype("str").str.match(r"^(bridge1\d\d|mpqemubr)")]
+        name = "mpqemubr0" if ctx.platform == "linux" else "bridge100"
     if br.empty:
         return _res(cid, "fail", f"no VM bridge ({name}) among {len(itf)} interfaces", [ev(itf["file"].iloc[0], None, f"{len(itf)} interfaces, no {name}")],
                     detail=f"no VM bridge ({name}) in the interface list", bridge=name)

@@ -23,11 +23,14 @@ from typing import Any
 
 import pandas as pd
 
+from ..attempts import SSH_BUDGET_S, known_instances, log_instance
 from ..bundle import Bundle, load_bundle
 from ..errors import DiagnoseError
 from .checks import Context, parse_version, run_all
 from .model import Candidate, CheckResult, Diagnosis, Evidence, Finding, RootCause, Step
 
+#: client output kinds that mean the command failed even when the start itself worked
+_CLIENT_FAILURES = {"timeout", "init-timeout", "shutdown-while-starting", "unknown-state", "ip-not-found", "ssh", "socket", "client-timeout", "qemu-stderr"}
 STAGE_ORDER = ["daemon", "precheck", "qemu", "boot", "dhcp", "ip-discovery", "ssh", "cloud-init", "mounts"]
 NETWORK_CLASS = {
     "dhcp-no-lease", "firewall-blocks-bootpd", "ip-discovery-failed", "third-party-hypervisor-conflict",
@@ -118,17 +121,29 @@ def _na(v: Any) -> bool:
 
 
 def _window(bundle: Bundle, att: dict[str, Any]) -> pd.DataFrame:
+    """The daemon-log rows that belong to the attempt.
+
+    From the attempt's first line to the next attempt of the same instance (or
+    the end of the log, at most the SSH budget plus a minute later): the
+    instance's own rows and rows about no instance (dnsmasq, arp, QEMU stderr,
+    daemon), never another instance's.  QEMU stderr logged up to 2 s before the
+    first line is included.
+    """
     dl = bundle.frame("daemon_log")
     if dl.empty or att.get("source") != "daemon_log" or att.get("first_line") is None:
         return dl
     f = dl[dl["file"] == att["file"]]
-    lo, hi = int(att["first_line"]), int(att["last_line"])
-    inside = f[(f["line"] >= lo) & (f["line"] <= hi)]
+    lo = int(att["first_line"])
+    att_all = bundle.attempts
+    later = att_all[(att_all["instance"] == att.get("instance")) & (att_all["file"] == att["file"]) & (att_all["first_line"] > lo)]
+    hi = int(later["first_line"].min()) - 1 if len(later) else int(f["line"].max())
+    inst = log_instance(f, known_instances(bundle))
+    keep = (f["line"] >= lo) & (f["line"] <= hi) & (inst.isna() | (inst == att.get("instance")))
     start = att.get("started_at")
     if start is not None and not _na(start):
-        before = f[(f["line"] < lo) & (f["time"] >= start - pd.Timedelta(seconds=2))]  # QEMU stderr logged just before
-        inside = pd.concat([before, inside])
-    return inside
+        keep &= ~(f["time"] > start + pd.Timedelta(seconds=SSH_BUDGET_S + 60)).fillna(False)
+        keep |= (f["line"] < lo) & (f["time"] >= start - pd.Timedelta(seconds=2)).fillna(False) & inst.isna()
+    return f[keep]
 
 
 def _context(bundle: Bundle, instance: str | None, att: dict[str, Any]) -> Context:
@@ -220,8 +235,13 @@ def diagnose(bundle: Bundle | str | Path, *, instance: str | None = None, attemp
     positive = {c: s for c, s in scores.items() if s > 0.05 and c != "unknown"}
     support = {c: sum(f.weight for f in findings.get(c, []) if f.weight > 0) for c in positive}
 
-    ranked = sorted(positive, key=lambda c: (-positive[c], c))
     consequences: list[str] = []
+    for c in list(positive):  # a symptom-level fallback gives way to a supported specific cause
+        specific = [x for x in cz[c].get("fallback_for", []) if support.get(x, 0.0) >= 2.0]
+        if specific:
+            consequences.append(c)
+            del positive[c]
+    ranked = sorted(positive, key=lambda c: (-positive[c], c))
     if ranked:
         top = ranked[0]
         top_stage = STAGE_ORDER.index(cz[top]["stage"]) if cz[top]["stage"] in STAGE_ORDER else 99
@@ -274,7 +294,11 @@ def diagnose(bundle: Bundle | str | Path, *, instance: str | None = None, attemp
     decided = bool(top) and support.get(top, 0.0) >= 2.0 and (len(ranked) < 2 or positive[top] - positive[ranked[1]] >= 0.6)
     if top in ("host-hardware-fault", "host-network-change", "guest-boot-slow") and support.get(top, 0.0) < 3.0:
         decided = False
-    ok_start = att.get("outcome") == "ok" and not decided
+    client = bundle.frame("client")
+    client_failed = bool(len(client)) and client["kind"].astype("str").isin(list(_CLIENT_FAILURES)).any()
+    ok_start = att.get("outcome") == "ok" and not client_failed
+    if ok_start:
+        decided = False
 
     facts: dict[str, Any] = {"instance": instance or "NAME", "guest_ip": ctx.entity.get("guest_ip") or "<guest-ip>",
                              "driver": bundle.host.driver or "the driver"}
