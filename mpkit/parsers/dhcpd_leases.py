@@ -32,7 +32,6 @@ duplicate=False malformed=False``.
 from __future__ import annotations
 
 import re
-from collections import Counter
 from typing import Any
 
 import pandas as pd
@@ -41,6 +40,7 @@ from .. import frames
 from ..macaddr import canon_mac
 from ..schema import Coverage, conform
 from ._base import fraction_matching, numbered
+from ._leases import epoch_utc, flag_duplicates
 
 KIND = "dhcpd_leases"
 FRAME = "leases"
@@ -54,8 +54,6 @@ LINE_RE = re.compile(rf"^\s*(?:[{{}}]|(?:{_KEYS})=.*)$")
 _PROP = re.compile(r"^\s*(?P<key>[A-Za-z_][\w-]*)\s*(?:=(?P<value>.*))?$")
 _IPV4 = re.compile(r"^(?:25[0-5]|2[0-4]\d|1?\d?\d)(?:\.(?:25[0-5]|2[0-4]\d|1?\d?\d)){3}$")
 _STRONG = re.compile(r"^\s*(?:ip_address|hw_address|identifier)=")
-#: epochs at or above this are not a real date (pandas stops in 2262)
-MAX_EPOCH = 9_000_000_000
 _PERMANENT = {2**64 - 1, 2**63 - 1}  # (long)-1 as bootpd prints it
 
 
@@ -63,24 +61,6 @@ def sniff(text: str) -> float:
     if not any(_STRONG.match(ln) for ln in text[:20_000].splitlines()):
         return 0.0
     return 0.5 + 0.5 * fraction_matching(text, LINE_RE)
-
-
-def epoch_utc(seconds: int) -> pd.Timestamp | None:
-    """A UTC timestamp for epoch ``seconds``, ``None`` when out of range."""
-    if not 0 <= seconds < MAX_EPOCH:
-        return None
-    return pd.Timestamp(seconds, unit="s", tz="UTC")
-
-
-def flag_duplicates(rows: list[dict[str, Any]]) -> None:
-    """Set ``duplicate`` on rows sharing a MAC, or (MAC-less rows) sharing a name."""
-    macs = Counter(r["mac"] for r in rows if r.get("mac"))
-    names = Counter(r["name"] for r in rows if not r.get("mac") and r.get("name"))
-    for r in rows:
-        if r.get("mac"):
-            r["duplicate"] = macs[r["mac"]] > 1
-        else:
-            r["duplicate"] = bool(r.get("name")) and names[r["name"]] > 1
 
 
 class _Block:

@@ -29,7 +29,7 @@ from .. import frames
 from ..macaddr import canon_mac
 from ..schema import Coverage, conform
 from ._base import fraction_matching, numbered
-from .dhcpd_leases import epoch_utc, flag_duplicates
+from ._leases import epoch_utc, flag_duplicates
 
 KIND = "dnsmasq_leases"
 FRAME = "leases"

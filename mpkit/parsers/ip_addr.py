@@ -28,7 +28,7 @@ from .. import frames
 from ..macaddr import canon_mac
 from ..schema import Coverage, conform
 from ._base import fraction_matching, numbered
-from .ip_neigh import json_coverage, json_objects
+from ._json import json_coverage, json_objects
 
 KIND = "ip_addr"
 FRAME = "interfaces"

@@ -18,7 +18,6 @@ paste cut short keeps the objects read before the cut.
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -28,6 +27,7 @@ from .. import frames
 from ..macaddr import canon_mac
 from ..schema import Coverage, conform
 from ._base import fraction_matching, numbered
+from ._json import json_coverage, json_objects
 
 KIND = "ip_neigh"
 FRAME = "neighbours"
@@ -46,64 +46,6 @@ def sniff(text: str) -> float:
     if head.startswith(("[", "{")):
         return 0.95 if '"dst"' in head and ('"state"' in head or '"lladdr"' in head) else 0.0
     return fraction_matching(text, LINE_RE)
-
-
-def json_objects(text: str) -> tuple[list[tuple[int, int, Any]], int | None]:
-    """The values of a JSON array (or one object) as ``(start, end, value)`` character spans.
-
-    Reading stops at the first value that does not decode (a paste cut short);
-    its character offset is returned as well (``None`` when all was read).
-    """
-    dec = json.JSONDecoder()
-    out: list[tuple[int, int, Any]] = []
-    i = len(text) - len(text.lstrip())
-    if text.startswith("{", i):
-        try:
-            value, end = dec.raw_decode(text, i)
-        except ValueError:
-            return out, i
-        return [(i, end, value)], None
-    if not text.startswith("[", i):
-        return out, i
-    i += 1
-    while True:
-        while i < len(text) and text[i] in " \t\r\n,":
-            i += 1
-        if i >= len(text):
-            return out, i  # no closing bracket: truncated
-        if text[i] == "]":
-            return out, None
-        try:
-            value, end = dec.raw_decode(text, i)
-        except ValueError:
-            return out, i
-        out.append((i, end, value))
-        i = end
-
-
-def json_coverage(text: str, spans: list[tuple[int, int, bool]], stop: int | None, cov: Coverage) -> None:
-    """Count the lines of a JSON text whose values were read by :func:`json_objects`.
-
-    ``spans`` are ``(start, end, used)``: lines of a used value are parsed, lines of
-    a value that gave no row are rejected, and so is every line from ``stop`` on
-    (a cut or broken tail); brackets and blank lines are ignored.
-    """
-
-    def line_of(offset: int) -> int:
-        return text.count("\n", 0, offset) + 1
-
-    status: dict[int, bool] = {}
-    for start, end, used in spans:
-        for n in range(line_of(start), line_of(max(start, end - 1)) + 1):
-            status[n] = status.get(n, True) and used
-    first_bad = line_of(stop) if stop is not None else None
-    for n, ln in numbered(text, cov):
-        if status.get(n) is False or (first_bad is not None and n >= first_bad and ln.strip()):
-            cov.reject(n, ln)  # a one-line array cut short is rejected too: the cut must show
-        elif status.get(n) is True:
-            cov.ok()
-        else:
-            cov.skip()
 
 
 def _json_rows(text: str, cov: Coverage) -> list[dict[str, Any]]:

@@ -27,7 +27,7 @@ import pandas as pd
 
 from .. import frames
 from ..schema import Coverage, conform
-from .multipass_list import ipv4_fields, line_of, load_json, text_or_none, wrong_shape
+from ._json import ipv4_fields, line_of, load_json, text_or_none, wrong_shape
 
 KIND = "info_json"
 FRAME = "instances"

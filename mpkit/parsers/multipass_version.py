@@ -31,7 +31,7 @@ import pandas as pd
 from .. import frames
 from ..schema import Coverage, conform
 from ._base import BLANK, fraction_matching, numbered
-from .multipass_list import key_line, load_json, text_or_none, wrong_shape
+from ._json import key_line, load_json, text_or_none, wrong_shape
 
 KIND = "version"
 FRAME = "host_facts"

@@ -26,7 +26,7 @@ import pandas as pd
 
 from ..macaddr import canon_mac
 from ..schema import Column, Coverage, conform
-from .multipass_list import line_of, load_json, text_or_none, wrong_shape
+from ._json import line_of, load_json, text_or_none, wrong_shape
 
 KIND = "vm_instances"
 FRAME = "instance_db"
