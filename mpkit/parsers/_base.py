@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 
-from ..schema import Coverage
+import pandas as pd
+
+from ..schema import Column, Coverage, conform
 
 #: blank-ish lines: empty, or only spaces / tabs / a terminal spinner's debris
 BLANK = re.compile(r"^[\s\\|/\-]*$")
@@ -41,3 +43,26 @@ def fraction_matching(text: str, pattern: re.Pattern[str], max_lines: int = 200)
         if pattern.search(ln):
             hit += 1
     return hit / seen if seen else 0.0
+
+
+def facts_frame(
+    text: str,
+    schema: Mapping[str, Column],
+    facts_of: Callable[[str], Iterable[tuple[str, str]] | None],
+    skip: re.Pattern[str] | None = None,
+) -> pd.DataFrame:
+    """A ``key``/``value`` frame (host facts): ``facts_of(line)`` gives the pairs of a line, or
+    ``None`` when the line is not understood (rejected); blank lines and ``skip`` lines are ignored."""
+    cov = Coverage()
+    rows: list[dict[str, object]] = []
+    for no, ln in numbered(text, cov):
+        if BLANK.match(ln) or (skip is not None and skip.match(ln)):
+            cov.skip()
+            continue
+        pairs = facts_of(ln)
+        if pairs is None:
+            cov.reject(no, ln)
+            continue
+        rows.extend({"line": no, "key": k, "value": v} for k, v in pairs)
+        cov.ok()
+    return conform(rows, schema, cov)

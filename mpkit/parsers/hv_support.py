@@ -15,13 +15,11 @@ value=0``.  Any ``sysctl`` line of the form ``a.b: value`` is read
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import pandas as pd
 
 from .. import frames
-from ..schema import Coverage, conform
-from ._base import BLANK, fraction_matching, numbered
+from ._base import facts_frame, fraction_matching
 
 KIND = "hv_support"
 FRAME = "host_facts"
@@ -42,20 +40,13 @@ def sniff(text: str) -> float:
 
 
 def parse(text: str) -> pd.DataFrame:
-    cov = Coverage()
-    rows: list[dict[str, Any]] = []
-    for no, ln in numbered(text, cov):
-        if BLANK.match(ln):
-            cov.skip()
-            continue
+    def facts(ln: str) -> list[tuple[str, str]] | None:
         if m := LINE_RE.match(ln):
-            rows.append({"line": no, "key": m["key"], "value": m["value"]})
-        elif m := _ERROR.match(ln):
-            rows.append({"line": no, "key": "sysctl.error", "value": m["msg"]})
-        elif m := _BARE.match(ln):
-            rows.append({"line": no, "key": "kern.hv_support", "value": m["value"]})
-        else:
-            cov.reject(no, ln)
-            continue
-        cov.ok()
-    return conform(rows, SCHEMA, cov)
+            return [(m["key"], m["value"])]
+        if m := _ERROR.match(ln):
+            return [("sysctl.error", m["msg"])]
+        if m := _BARE.match(ln):
+            return [("kern.hv_support", m["value"])]
+        return None
+
+    return facts_frame(text, SCHEMA, facts)

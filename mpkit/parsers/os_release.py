@@ -15,13 +15,11 @@ sniffing, not the name, tells it from macOS ``sw_vers``.
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import pandas as pd
 
 from .. import frames
-from ..schema import Coverage, conform
-from ._base import BLANK, fraction_matching, numbered
+from ._base import facts_frame, fraction_matching
 
 KIND = "os_release"
 FRAME = "host_facts"
@@ -30,6 +28,7 @@ PLATFORMS = ("linux",)
 SCHEMA = frames.HOST_FACTS
 
 LINE_RE = re.compile(r"^\s*(?P<key>[A-Z][A-Z0-9_]*)=(?P<value>.*?)\s*$")
+_COMMENT = re.compile(r"^\s*#")
 _WELL_KNOWN = re.compile(r"^\s*(?:NAME|ID|VERSION_ID|PRETTY_NAME|ID_LIKE|VERSION_CODENAME)=", re.M)
 
 
@@ -47,14 +46,8 @@ def sniff(text: str) -> float:
 
 
 def parse(text: str) -> pd.DataFrame:
-    cov = Coverage()
-    rows: list[dict[str, Any]] = []
-    for no, ln in numbered(text, cov):
-        if BLANK.match(ln) or ln.lstrip().startswith("#"):
-            cov.skip()
-        elif m := LINE_RE.match(ln):
-            rows.append({"line": no, "key": m["key"], "value": _unquote(m["value"])})
-            cov.ok()
-        else:
-            cov.reject(no, ln)
-    return conform(rows, SCHEMA, cov)
+    def facts(ln: str) -> list[tuple[str, str]] | None:
+        m = LINE_RE.match(ln)
+        return [(m["key"], _unquote(m["value"]))] if m else None
+
+    return facts_frame(text, SCHEMA, facts, skip=_COMMENT)

@@ -16,13 +16,11 @@ text (which a hand-made ``sw_vers.txt`` may hold) scores 0 here and is the
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import pandas as pd
 
 from .. import frames
-from ..schema import Coverage, conform
-from ._base import BLANK, fraction_matching, numbered
+from ._base import facts_frame, fraction_matching
 
 KIND = "sw_vers"
 FRAME = "host_facts"
@@ -40,14 +38,8 @@ def sniff(text: str) -> float:
 
 
 def parse(text: str) -> pd.DataFrame:
-    cov = Coverage()
-    rows: list[dict[str, Any]] = []
-    for no, ln in numbered(text, cov):
-        if BLANK.match(ln):
-            cov.skip()
-        elif m := LINE_RE.match(ln):
-            rows.append({"line": no, "key": m["key"], "value": m["value"]})
-            cov.ok()
-        else:
-            cov.reject(no, ln)
-    return conform(rows, SCHEMA, cov)
+    def facts(ln: str) -> list[tuple[str, str]] | None:
+        m = LINE_RE.match(ln)
+        return [(m["key"], m["value"])] if m else None
+
+    return facts_frame(text, SCHEMA, facts)

@@ -14,13 +14,11 @@ three only when printed; Darwin prints just ``machine``).
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import pandas as pd
 
 from .. import frames
-from ..schema import Coverage, conform
-from ._base import BLANK, fraction_matching, numbered
+from ._base import facts_frame, fraction_matching
 
 KIND = "uname"
 FRAME = "host_facts"
@@ -41,14 +39,8 @@ def sniff(text: str) -> float:
 
 
 def parse(text: str) -> pd.DataFrame:
-    cov = Coverage()
-    rows: list[dict[str, Any]] = []
-    for no, ln in numbered(text, cov):
-        if BLANK.match(ln):
-            cov.skip()
-        elif m := LINE_RE.match(ln):
-            rows.extend({"line": no, "key": k, "value": v} for k, v in m.groupdict().items() if v)
-            cov.ok()
-        else:
-            cov.reject(no, ln)
-    return conform(rows, SCHEMA, cov)
+    def facts(ln: str) -> list[tuple[str, str]] | None:
+        m = LINE_RE.match(ln)
+        return [(k, v) for k, v in m.groupdict().items() if v] if m else None
+
+    return facts_frame(text, SCHEMA, facts)

@@ -12,13 +12,11 @@ value=10.0.22631.4460`` and ``key=build value=22631`` (the third component:
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import pandas as pd
 
 from .. import frames
-from ..schema import Coverage, conform
-from ._base import BLANK, fraction_matching, numbered
+from ._base import facts_frame, fraction_matching
 
 KIND = "winver"
 FRAME = "host_facts"
@@ -38,17 +36,10 @@ def sniff(text: str) -> float:
 
 
 def parse(text: str) -> pd.DataFrame:
-    cov = Coverage()
-    rows: list[dict[str, Any]] = []
-    for no, ln in numbered(text, cov):
-        if BLANK.match(ln) or _COPYRIGHT.match(ln):
-            cov.skip()
-        elif m := LINE_RE.match(ln):
-            version = m["version"]
-            rows.append({"line": no, "key": "product", "value": m["product"]})
-            rows.append({"line": no, "key": "version", "value": version})
-            rows.append({"line": no, "key": "build", "value": version.split(".")[2]})
-            cov.ok()
-        else:
-            cov.reject(no, ln)
-    return conform(rows, SCHEMA, cov)
+    def facts(ln: str) -> list[tuple[str, str]] | None:
+        m = LINE_RE.match(ln)
+        if not m:
+            return None
+        return [("product", m["product"]), ("version", m["version"]), ("build", m["version"].split(".")[2])]
+
+    return facts_frame(text, SCHEMA, facts, skip=_COPYRIGHT)
