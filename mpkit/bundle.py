@@ -421,59 +421,53 @@ class Bundle:
 # -- loading --------------------------------------------------------------------------------
 
 
-def _parse_artifact(kind: str, text: str) -> pd.DataFrame:
-    return module(kind).parse(text)
-
-
 def _add_file(bundle: Bundle, root: Path, fpath: Path, entries: dict[str, dict[str, Any]]) -> None:
+    """Identify one file (canonical name, else paste parts, else content) and parse what it holds."""
     rel = fpath.relative_to(root).as_posix() if root != fpath else fpath.name
-    size = fpath.stat().st_size
-    snap = _snapshot_time(rel)
-    entry = entries.get(rel)
     if rel.lower() == "manifest.json":
         return
+    size = fpath.stat().st_size
+    snap, entry = _snapshot_time(rel), entries.get(rel)
+
+    def add(kind: str, how: str, score: float, text: str, *, path: str = rel, nbytes: int = size,
+            decode_errors: int = 0, lines: tuple[int, int] | None = None) -> None:
+        frame = module(kind).parse(text)
+        bundle.artifacts.append(Artifact(path, kind, how, score, nbytes, snap, entry, decode_errors, lines, frame))
+
     kind = _canonical_kind(rel)
-    if kind == "daemon_log" and size > BIG_FILE:
+    if kind == "daemon_log" and size > BIG_FILE:  # read in chunks, never whole
         from .parsers.daemon_log import parse_path
 
-        frame = parse_path(fpath)
-        bundle.artifacts.append(Artifact(rel, kind, "name", 1.0, size, snap, entry, 0, None, frame))
+        bundle.artifacts.append(Artifact(rel, kind, "name", 1.0, size, snap, entry, 0, None, parse_path(fpath)))
         return
-    raw = fpath.read_bytes()
-    text, decode_errors = _decode(raw)
-    if not text.strip():
-        bundle.unrecognised.append(Unrecognised(rel, size, "empty file"))
-        if kind:
-            bundle.artifacts.append(Artifact(rel, kind, "name", 1.0, size, snap, entry, decode_errors, None, _parse_artifact(kind, "")))
-        return
+    text, decode_errors = _decode(fpath.read_bytes())
     if kind is not None:
         # a canonical name wins unless the content clearly is something else (sw_vers.txt holding os-release)
-        named = float(module(kind).sniff(text))
-        if named < 0.3:
+        if text.strip() and module(kind).sniff(text) < 0.3:
             other, score = identify(text)
-            if other is not None and score >= 0.8 and module(other).FRAME == module(kind).FRAME or (other and score >= 0.9):
+            if other is not None and (score >= 0.9 or (score >= 0.8 and module(other).FRAME == module(kind).FRAME)):
                 bundle.notes.append(f"{rel}: named like {kind} but its content is {other}; read as {other}")
                 kind = other
-        bundle.artifacts.append(Artifact(rel, kind, "name", 1.0, size, snap, entry, decode_errors, None, _parse_artifact(kind, text)))
+        add(kind, "name", 1.0, text, decode_errors=decode_errors)  # an empty canonical file is evidence too
+        return
+    if not text.strip():
+        bundle.unrecognised.append(Unrecognised(rel, size, "empty file"))
         return
     if size <= BIG_FILE:
         parts = paste.split(text)
         covered = sum(p.last_line - p.first_line + 1 for p in parts)
         nonblank = sum(1 for ln in text.splitlines() if ln.strip())
         if len(parts) > 1 or (len(parts) == 1 and covered < 0.8 * nonblank):
-            if parts:
-                for p in parts:
-                    bundle.artifacts.append(
-                        Artifact(f"{rel}#L{p.first_line}-L{p.last_line}", p.kind, "paste", p.score, len(p.text.encode()),
-                                 snap, entry, 0, (p.first_line, p.last_line), _parse_artifact(p.kind, p.text))
-                    )
-                return
+            for p in parts:
+                add(p.kind, "paste", p.score, p.text, path=f"{rel}#L{p.first_line}-L{p.last_line}",
+                    nbytes=len(p.text.encode()), lines=(p.first_line, p.last_line))
+            return
     other, score = identify(text)
     if other is not None:
-        bundle.artifacts.append(Artifact(rel, other, "content", score, size, snap, entry, decode_errors, None, _parse_artifact(other, text)))
+        add(other, "content", score, text, decode_errors=decode_errors)
         return
-    top = sorted(scores(text).items(), key=lambda kv: -kv[1])[:1]
-    hint = f" (closest: {top[0][0]} {top[0][1]:.2f})" if top and top[0][1] > 0 else ""
+    closest = max(scores(text).items(), key=lambda kv: kv[1], default=("", 0.0))
+    hint = f" (closest: {closest[0]} {closest[1]:.2f})" if closest[1] > 0 else ""
     bundle.unrecognised.append(Unrecognised(rel, size, "not recognised" + hint))
 
 
