@@ -74,6 +74,7 @@ def test_every_signature_fires_on_its_own_example_and_not_on_a_healthy_log() -> 
     msgs = healthy.frame("daemon_log")["message"].astype(str)
     for sig in SIGNATURES:
         rx = re.compile(sig["pattern"])
+        assert rx.search(sig["example"]), sig["check"]
         assert not any(rx.search(m) for m in msgs), sig["check"]
 
 
