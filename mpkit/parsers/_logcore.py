@@ -38,21 +38,38 @@ _SMP = r"(?:^|[ ,])-smp,? (?P<smp>\d+)"
 _LOADVM = r"(?:^|[ ,])-loadvm,? (?P<loadvm>[^,' ]+)"
 
 
-def _empty_str(n: int) -> pd.Series:
-    return pd.Series(np.full(n, np.nan, dtype=object), dtype="str")
+#: one pass finds every message any derived column could come from
+_CANDIDATES = (
+    r"\] started: |\"event\"|\"seconds\"|^Starting Multipass |mac=|DHCP|connecting to |Found ip match|IPv4|"
+    r"ssh connection failed|ping|^process arguments"
+)
 
 
-def _scatter_str(n: int, idx: np.ndarray, values: pa.Array) -> pd.Series:
-    out = np.full(n, None, dtype=object)
-    if len(idx):
-        vals = values.to_numpy(zero_copy_only=False)
-        out[idx] = vals
-    s = pd.Series(out, dtype="str")
-    return s.replace("", np.nan) if len(idx) else s
+def _str_series(arr: pa.Array) -> pd.Series:
+    """An Arrow string array as a pandas ``str`` Series (empty strings become NA)."""
+    arr = pc.if_else(pc.equal(arr, ""), pa.scalar(None, arr.type), arr) if len(arr) else arr
+    return arr.to_pandas().astype("str") if len(arr) else pd.Series([], dtype="str")
+
+
+def _int_series(arr: pa.Array) -> pd.Series:
+    """An Arrow integer array (nulls allowed) as a pandas ``Int64`` Series, without Python objects."""
+    arr = pc.cast(arr, pa.int64())
+    values = np.asarray(pc.fill_null(arr, 0).to_numpy(zero_copy_only=False), dtype="int64")
+    mask = np.asarray(arr.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+    return pd.Series(pd.arrays.IntegerArray(values, mask))
+
+
+def _scatter(n: int, idx: np.ndarray, values: pa.Array) -> pa.Array:
+    """Length-``n`` array holding ``values`` at rows ``idx`` and nulls elsewhere."""
+    if not len(idx):
+        return pa.nulls(n, values.type)
+    pos = np.full(n, -1, dtype=np.int64)
+    pos[idx] = np.arange(len(idx))
+    return values.take(pa.array(pos, mask=pos < 0))
 
 
 def _extract(msg: pa.Array, pattern: str, prefilter: str | None) -> tuple[np.ndarray, pa.StructArray]:
-    """Indices of rows matching ``pattern`` and the struct of their groups."""
+    """Indices (into ``msg``) of rows matching ``pattern``, and the struct of their groups."""
     if prefilter is not None:
         mask = pc.fill_null(pc.match_substring(msg, prefilter), False)
         idx = np.flatnonzero(mask.to_numpy(zero_copy_only=False))
@@ -60,23 +77,23 @@ def _extract(msg: pa.Array, pattern: str, prefilter: str | None) -> tuple[np.nda
     else:
         idx = np.arange(len(msg))
         sub = msg
-    if len(sub) == 0:
-        return idx, pc.extract_regex(pa.array([], type=pa.string()), pattern)
-    st = pc.extract_regex(sub, pattern)
+    st = pc.extract_regex(sub if len(sub) else pa.array([], type=pa.string()), pattern)
     valid = st.is_valid().to_numpy(zero_copy_only=False)
     return idx[valid], st.filter(pa.array(valid))
 
 
-def build_frame(
-    records: Mapping[str, Any],
-    cov: Coverage,
-) -> pd.DataFrame:
+def _column(records: Mapping[str, Any], key: str, n: int) -> Any:
+    v = records.get(key)
+    return [None] * n if v is None else v
+
+
+def build_frame(records: Mapping[str, Any], cov: Coverage) -> pd.DataFrame:
     """Assemble the ``daemon_log`` frame from record columns.
 
-    ``records`` holds equal-length columns: ``line`` (ints), ``time`` (datetime64
-    values or NaT), ``utc_offset`` (Int64 or None), ``level``, ``category``,
-    ``program`` (strings or None), ``pid`` (Int64 or None), ``message`` (a
-    pyarrow string array or a list of str) and ``n_lines``.
+    ``records`` holds equal-length columns: ``line``, ``time`` (datetime64 values
+    or NaT), ``utc_offset``, ``level``, ``category``, ``program``, ``pid``,
+    ``message`` (a pyarrow string array or a list of str) and ``n_lines``; the
+    message-derived columns are computed here, in Arrow.
     """
     msg = records["message"]
     if not isinstance(msg, pa.Array | pa.ChunkedArray):
@@ -85,84 +102,60 @@ def build_frame(
         msg = msg.combine_chunks()
     n = len(msg)
     cols: dict[str, pd.Series] = {}
-    cols["line"] = pd.Series(pd.array(records["line"], dtype="Int64"))
-    cols["time"] = (
-        pd.Series(records["time"]).astype("datetime64[ns]") if n else pd.Series([], dtype="datetime64[ns]")
-    )
-    cols["utc_offset"] = pd.Series(pd.array(records.get("utc_offset", [None] * n), dtype="Int64"))
-    level = records.get("level")
-    cols["level"] = pd.Series(pd.Categorical(level if level is not None else [None] * n, dtype=LEVEL_DTYPE))
+    cols["line"] = _int_series(pa.array(np.asarray(records["line"], dtype="int64")))
+    cols["time"] = pd.Series(np.asarray(records["time"], dtype="datetime64[ns]")) if n else pd.Series([], dtype="datetime64[ns]")
+    cols["utc_offset"] = _int_series(pa.array(list(_column(records, "utc_offset", n)), type=pa.int64()))
+    cols["level"] = pd.Series(pd.Categorical(_column(records, "level", n), dtype=LEVEL_DTYPE))
     for key in ("category", "program"):
-        v = records.get(key)
-        if v is None:
-            cols[key] = _empty_str(n)
-        elif isinstance(v, pa.Array | pa.ChunkedArray):
-            cols[key] = v.to_pandas().astype("str")
-        else:
-            cols[key] = pd.Series(v, dtype="str")
-    cols["pid"] = pd.Series(pd.array(records.get("pid", [None] * n), dtype="Int64"))
-    cols["message"] = msg.to_pandas().astype("str") if n else pd.Series([], dtype="str")
-    cols["n_lines"] = pd.Series(pd.array(records["n_lines"], dtype="Int64"))
+        v = _column(records, key, n)
+        arr = v if isinstance(v, pa.Array | pa.ChunkedArray) else pa.array(list(v), type=pa.large_string())
+        cols[key] = _str_series(arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr)
+    cols["pid"] = _int_series(pa.array(list(_column(records, "pid", n)), type=pa.int64()))
+    cols["message"] = _str_series(msg)
+    cols["n_lines"] = _int_series(pa.array(np.asarray(records["n_lines"], dtype="int64")))
 
-    # subprocess starts
-    idx, st = _extract(msg, _STARTED, "] started: ")
-    cols["subprocess"] = _scatter_str(n, idx, st.field("subprocess"))
-    pid = np.full(n, None, dtype=object)
-    if len(idx):
-        pid[idx] = pc.cast(st.field("subprocess_pid"), pa.int64()).to_numpy(zero_copy_only=False)
-    cols["subprocess_pid"] = pd.Series(pd.array(pid, dtype="Int64"))
-    cols["argv"] = _scatter_str(n, idx, st.field("argv"))
+    # every derived column comes from a small subset of the messages: find it in one pass
+    cand = np.flatnonzero(pc.fill_null(pc.match_substring_regex(msg, _CANDIDATES), False).to_numpy(zero_copy_only=False)) if n else np.array([], dtype=int)
+    sub = msg.take(pa.array(cand)) if len(cand) else pa.array([], type=pa.large_string())
 
-    # QMP events and their own (UTC epoch) timestamps
-    idx, st = _extract(msg, _QMP_EVENT, '"event"')
-    cols["qmp_event"] = _scatter_str(n, idx, st.field("qmp_event"))
-    qt = np.full(n, np.datetime64("NaT"), dtype="datetime64[us]")
-    idx2, st2 = _extract(msg, _QMP_TIME, '"seconds"')
-    if len(idx2):
-        sec = pc.cast(st2.field("s"), pa.int64()).to_numpy(zero_copy_only=False)
-        us = pc.cast(st2.field("us"), pa.int64()).to_numpy(zero_copy_only=False)
-        qt[idx2] = (sec * 1_000_000 + us).astype("datetime64[us]")
-    cols["qmp_time"] = pd.Series(qt).astype("datetime64[ns]").dt.tz_localize("UTC")
+    def scatter(i: np.ndarray, values: pa.Array) -> pa.Array:
+        return _scatter(n, cand[i], values)
 
-    idx, st = _extract(msg, _VERSION, "Starting Multipass ")
-    cols["daemon_version"] = _scatter_str(n, idx, st.field("daemon_version"))
+    i, st = _extract(sub, _STARTED, "] started: ")
+    cols["subprocess"] = _str_series(scatter(i, st.field("subprocess")))
+    cols["subprocess_pid"] = _int_series(scatter(i, pc.cast(st.field("subprocess_pid"), pa.int64())))
+    cols["argv"] = _str_series(scatter(i, st.field("argv")))
 
-    # MAC: QEMU mac= argument, else the MAC of a dnsmasq DHCP line
-    mac = np.full(n, None, dtype=object)
-    ip = np.full(n, None, dtype=object)
-    idx, st = _extract(msg, _DHCP_MAC, "DHCP")
-    if len(idx):
-        mac[idx] = pc.utf8_lower(st.field("mac")).to_numpy(zero_copy_only=False)
-        ips = st.field("ip").to_numpy(zero_copy_only=False)
-        ip[idx] = [v or None for v in ips]
-    idx, st = _extract(msg, _MAC, "mac=")
-    if len(idx):
-        mac[idx] = pc.utf8_lower(st.field("mac")).to_numpy(zero_copy_only=False)
-    cols["mac"] = pd.Series(mac, dtype="str")
-    # IP: DHCP lines above, ssh errors / `IP` mentions of the VM
+    i, st = _extract(sub, _QMP_EVENT, '"event"')
+    cols["qmp_event"] = _str_series(scatter(i, st.field("qmp_event")))
+    i, st = _extract(sub, _QMP_TIME, '"seconds"')
+    us = pc.add(pc.multiply(pc.cast(st.field("s"), pa.int64()), 1_000_000), pc.cast(st.field("us"), pa.int64()))
+    qt = pc.cast(scatter(i, us), pa.timestamp("us", tz="UTC"))
+    cols["qmp_time"] = qt.to_pandas().astype("datetime64[ns, UTC]") if n else pd.Series([], dtype="datetime64[ns, UTC]")
+
+    i, st = _extract(sub, _VERSION, "Starting Multipass ")
+    cols["daemon_version"] = _str_series(scatter(i, st.field("daemon_version")))
+
+    # MAC: the QEMU mac= argument wins over the MAC of a dnsmasq DHCP line; IP: DHCP lines, then ssh/ping errors
+    i_d, st_d = _extract(sub, _DHCP_MAC, "DHCP")
+    i_m, st_m = _extract(sub, _MAC, "mac=")
+    mac = pc.coalesce(scatter(i_m, pc.utf8_lower(st_m.field("mac"))), scatter(i_d, pc.utf8_lower(st_d.field("mac"))))
+    cols["mac"] = _str_series(mac)
+    ip = scatter(i_d, st_d.field("ip"))
+    ip = pc.if_else(pc.equal(ip, ""), pa.scalar(None, ip.type), ip)
     for pre in ("connecting to ", "Found ip match", "IPv4", "ssh connection failed", "ping"):
-        idx, st = _extract(msg, _IP, pre)
-        if len(idx):
-            vals = st.field("ip").to_numpy(zero_copy_only=False)
-            cur = ip[idx]
-            ip[idx] = np.where(pd.isna(cur), vals, cur)
-    cols["ip"] = pd.Series(ip, dtype="str")
+        i, st = _extract(sub, _IP, pre)
+        ip = pc.coalesce(ip, scatter(i, st.field("ip")))
+    cols["ip"] = _str_series(ip)
 
     # QEMU sizing from `process arguments '…'`
-    mem = np.full(n, None, dtype=object)
-    smp = np.full(n, None, dtype=object)
-    loadvm = np.full(n, None, dtype=object)
-    idx, st = _extract(msg, r"^process arguments '(?P<args>.*)", "process arguments")
-    if len(idx):
-        args = st.field("args")
-        for arr, pat, grp in ((mem, _MEM, "mem"), (smp, _SMP, "smp"), (loadvm, _LOADVM, "loadvm")):
-            m = pc.extract_regex(args, pat)
-            ok = m.is_valid().to_numpy(zero_copy_only=False)
-            if ok.any():
-                arr[idx[ok]] = m.field(grp).filter(pa.array(ok)).to_numpy(zero_copy_only=False)
-    cols["qemu_memory"] = pd.Series(mem, dtype="str")
-    cols["qemu_smp"] = pd.Series(pd.array([None if v is None else int(v) for v in smp], dtype="Int64"))
-    cols["qemu_loadvm"] = pd.Series(loadvm, dtype="str")
+    i, st = _extract(sub, r"^process arguments '(?P<args>.*)", "process arguments")
+    args = st.field("args")
+    for col, pat, grp in (("qemu_memory", _MEM, "mem"), ("qemu_smp", _SMP, "smp"), ("qemu_loadvm", _LOADVM, "loadvm")):
+        m = pc.extract_regex(args, pat) if len(args) else pc.extract_regex(pa.array([], pa.string()), pat)
+        vals = pc.if_else(m.is_valid(), m.field(grp), pa.scalar(None, m.field(grp).type))
+        full = scatter(i, vals)
+        cols[col] = _int_series(pc.cast(full, pa.int64())) if col == "qemu_smp" else _str_series(full)
 
     frame = pd.DataFrame({c: cols[c] for c in LOG_EVENTS})
     frame.attrs["coverage"] = cov.as_dict()

@@ -83,7 +83,11 @@ def _records(piece: str, first_line: int, cov: Coverage) -> dict[str, object]:
     cov.lines += n
     m = pc.extract_regex(arr, HEADER)
     head = m.is_valid().to_numpy(zero_copy_only=False)
-    blank = pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(arr)), 0).to_numpy(zero_copy_only=False)
+    blank = np.zeros(n, dtype=bool)  # only non-header lines can be blank: trim just those
+    others = np.flatnonzero(~head)
+    if len(others):
+        trimmed = pc.utf8_trim_whitespace(arr.take(pa.array(others)))
+        blank[others] = pc.equal(pc.utf8_length(trimmed), 0).to_numpy(zero_copy_only=False)
     heads = np.flatnonzero(head)
     rec = np.cumsum(head) - 1  # record index of each physical line, -1 before the first header
     pre = rec < 0
@@ -96,7 +100,7 @@ def _records(piece: str, first_line: int, cov: Coverage) -> dict[str, object]:
     cov.ok(int(head.sum()) + int(cont.sum()))
 
     heads_m = m.filter(pa.array(head))
-    msg = heads_m.field("msg")
+    msg = pc.utf8_rtrim_whitespace(heads_m.field("msg"))  # terminal spinners leave trailing spaces
     ncont = np.bincount(rec[cont], minlength=len(heads)) if len(heads) else np.zeros(0, dtype=int)
     if ncont.any():
         msgs = msg.to_pylist()

@@ -113,7 +113,7 @@ def parse(text: str) -> pd.DataFrame:
                 except ValueError:
                     t = None
         if m is None:
-            if rec["line"]:  # continuation of the previous record
+            if rec["line"] and ln[:1].isspace():  # an indented continuation of the previous record
                 rec["message"][-1] += "\n" + ln.strip()
                 rec["n_lines"][-1] += 1
                 cov.ok()
