@@ -38,8 +38,8 @@ lab: install
 	$(BIN)/jupyter lab notebooks/explore.ipynb
 
 lint: install
-	$(BIN)/ruff check mpkit tests bench scripts
-	$(BIN)/ruff format --check mpkit tests bench scripts
+	$(BIN)/ruff check mpkit tests bench scripts notebooks
+	$(BIN)/ruff format --check mpkit tests bench scripts notebooks
 	$(BIN)/mypy mpkit
 
 bench: install

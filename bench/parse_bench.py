@@ -40,14 +40,20 @@ def generate(path: Path, size_mb: int, seed: int = 7) -> int:
             elif r < 0.6:
                 line = f"[{ts}] [trace] [{inst}] Could not determine IP address within 1000ms\n"
             elif r < 0.7:
-                line = (f'[{ts}] [debug] [{inst}] QMP: {{"timestamp": {{"seconds": {int(t)}, "microseconds": 1234}}, '
-                        f'"event": "NIC_RX_FILTER_CHANGED", "data": {{"path": "/machine/unattached/device[9]/virtio-backend"}}}}\n\n')
+                line = (
+                    f'[{ts}] [debug] [{inst}] QMP: {{"timestamp": {{"seconds": {int(t)}, "microseconds": 1234}}, '
+                    f'"event": "NIC_RX_FILTER_CHANGED", "data": {{"path": "/machine/unattached/device[9]/virtio-backend"}}}}\n\n'
+                )
             elif r < 0.75:
-                line = (f"[{ts}] [warning] [qemu-system-aarch64] qemu-system-aarch64: warning: something odd\n"
-                        "qemu-system-aarch64: second line of stderr\n")
+                line = (
+                    f"[{ts}] [warning] [qemu-system-aarch64] qemu-system-aarch64: warning: something odd\n"
+                    "qemu-system-aarch64: second line of stderr\n"
+                )
             elif r < 0.8:
-                line = (f"[{ts}] [info] [{inst}] process arguments '-machine, virt,gic-version=3, -accel, hvf, -nic, "
-                        f"vmnet-shared,model=virtio-net-pci,mac=52:54:00:{rnd.randint(0, 255):02x}:0a:0b, -m, 4096M, -smp, 2'\n")
+                line = (
+                    f"[{ts}] [info] [{inst}] process arguments '-machine, virt,gic-version=3, -accel, hvf, -nic, "
+                    f"vmnet-shared,model=virtio-net-pci,mac=52:54:00:{rnd.randint(0, 255):02x}:0a:0b, -m, 4096M, -smp, 2'\n"
+                )
             elif r < 0.9:
                 line = f"[{ts}] [debug] [{inst}] Waiting for SSH to be up\n"
             else:
@@ -75,10 +81,16 @@ RUNNERS = {
 
 
 def run_py(name: str, path: Path) -> dict[str, float]:
-    code = "import sys, time, resource\nt0 = time.perf_counter()\n" + RUNNERS[name] + (
-        "\nel = time.perf_counter() - t0\nprint(el, n, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    code = (
+        "import sys, time, resource\nt0 = time.perf_counter()\n"
+        + RUNNERS[name]
+        + (
+            "\nel = time.perf_counter() - t0\nprint(el, n, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+        )
     )
-    out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True).stdout.split()
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True
+    ).stdout.split()
     return {"seconds": float(out[0]), "rows": float(out[1]), "rss_mb": float(out[2]) / 1024}
 
 
@@ -87,7 +99,11 @@ LNAV_FORMAT = {
     "multipassd_log": {
         "title": "Multipass daemon log",
         "description": "[ts] [level] [category] message",
-        "regex": {"std": {"pattern": r"^\[(?<timestamp>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3})\] \[(?<level>\w+)\] \[(?<category>[^\]]*)\] ?(?<body>.*)$"}},
+        "regex": {
+            "std": {
+                "pattern": r"^\[(?<timestamp>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3})\] \[(?<level>\w+)\] \[(?<category>[^\]]*)\] ?(?<body>.*)$"
+            }
+        },
         "level-field": "level",
         "level": {"error": "error", "warning": "warning", "info": "info", "debug": "debug", "trace": "trace"},
         "value": {"category": {"kind": "string", "identifier": True}},
@@ -105,7 +121,16 @@ def run_lnav(path: Path) -> dict[str, float] | None:
     fmt.write_text(json.dumps(LNAV_FORMAT))
     env = {**os.environ, "HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config")}
     subprocess.run(["lnav", "-i", str(fmt)], env=env, capture_output=True, check=False)
-    cmd = ["/usr/bin/time", "-f", "%e %M", "lnav", "-n", "-c", ";SELECT count(*) FROM multipassd_log", str(path)]
+    cmd = [
+        "/usr/bin/time",
+        "-f",
+        "%e %M",
+        "lnav",
+        "-n",
+        "-c",
+        ";SELECT count(*) FROM multipassd_log",
+        str(path),
+    ]
     if not Path("/usr/bin/time").exists():
         cmd = cmd[3:]
     t0 = time.perf_counter()
@@ -132,8 +157,10 @@ def main(sizes: list[int]) -> None:
             if ln:
                 res["lnav"] = ln
             for name, r in res.items():
-                print(f"{name:>6}: {mb / r['seconds']:7.1f} MB/s  {lines / r['seconds']:12,.0f} lines/s  "
-                      f"peak RSS {r['rss_mb']:8.0f} MB ({r['rss_mb'] / mb:4.1f}x file)  rows {r['rows']:,.0f}")
+                print(
+                    f"{name:>6}: {mb / r['seconds']:7.1f} MB/s  {lines / r['seconds']:12,.0f} lines/s  "
+                    f"peak RSS {r['rss_mb']:8.0f} MB ({r['rss_mb'] / mb:4.1f}x file)  rows {r['rows']:,.0f}"
+                )
             m = res["mpkit"]
             print(f"ratio mpkit/naive throughput: {res['naive']['seconds'] / m['seconds']:.2f}x")
             if ln:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import nbformat
 
+import mpkit
 from mpkit import report as R
 
 log = logging.getLogger(__name__)
@@ -89,7 +90,7 @@ def main() -> None:
         print(f"ratio: {rep / floor:.2f}x  (target <= 1.5x)")
         if args.skip_batch:
             return
-        samples = list(R.samples().values())
+        samples = list(mpkit.samples().values())
         inputs = [samples[i % len(samples)] for i in range(args.bundles)]
         one = batch_once(inputs, tmp, 1)
         two = batch_once(inputs, tmp, 2)

@@ -1,10 +1,10 @@
 """mpkit: diagnose Multipass instances that will not start.
 
-    >>> import mpkit
-    >>> b = mpkit.load_bundle(mpkit.sample())          # doctest: +SKIP
-    >>> d = mpkit.diagnose(b)                            # doctest: +SKIP
-    >>> d.root_cause.id, d.failed_stage                  # doctest: +SKIP
-    ('ip-discovery-failed', 'ip-discovery')
+>>> import mpkit
+>>> b = mpkit.load_bundle(mpkit.sample())          # doctest: +SKIP
+>>> d = mpkit.diagnose(b)                            # doctest: +SKIP
+>>> d.root_cause.id, d.failed_stage                  # doctest: +SKIP
+('ip-discovery-failed', 'ip-discovery')
 """
 
 from __future__ import annotations
@@ -18,6 +18,19 @@ from .errors import BundleError, CollectError, DiagnoseError, MpkitError, ParseE
 from .samples import sample, samples
 
 __all__ = [
-    "Bundle", "BundleError", "CollectError", "Diagnosis", "DiagnoseError", "Limits", "MpkitError", "ParseError",
-    "ReportError", "__version__", "diagnose", "load_bundle", "load_text", "sample", "samples",
+    "Bundle",
+    "BundleError",
+    "CollectError",
+    "Diagnosis",
+    "DiagnoseError",
+    "Limits",
+    "MpkitError",
+    "ParseError",
+    "ReportError",
+    "__version__",
+    "diagnose",
+    "load_bundle",
+    "load_text",
+    "sample",
+    "samples",
 ]

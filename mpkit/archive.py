@@ -25,6 +25,7 @@ import weakref
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import IO
 
 from .errors import BundleError
 
@@ -50,7 +51,7 @@ class Unpacked:
 
     root: Path
     skipped: list[tuple[str, str]] = field(default_factory=list)
-    _finalizer: weakref.finalize | None = None  # type: ignore[type-arg]
+    _finalizer: weakref.finalize | None = None
 
     def cleanup(self) -> None:
         if self._finalizer is not None:
@@ -90,7 +91,9 @@ def _link_stays_inside(member: PurePosixPath, target: str, hard: bool) -> bool:
 
 def _check_totals(archive: Path, total: int, members: int, limits: Limits) -> None:
     if members > limits.max_members:
-        raise BundleError(f"{archive.name}: refused: {members} members (limit {limits.max_members}); unpack it yourself if it is genuine")
+        raise BundleError(
+            f"{archive.name}: refused: {members} members (limit {limits.max_members}); unpack it yourself if it is genuine"
+        )
     if total > limits.max_bytes:
         raise BundleError(
             f"{archive.name}: refused: unpacks to {total / 1024**2:.0f} MiB (limit {limits.max_bytes / 1024**2:.0f} MiB); "
@@ -103,7 +106,7 @@ def _check_totals(archive: Path, total: int, members: int, limits: Limits) -> No
         )
 
 
-def _copy_bounded(src, dst_path: Path, declared: int, archive: Path, name: str) -> int:  # type: ignore[no-untyped-def]
+def _copy_bounded(src: IO[bytes], dst_path: Path, declared: int, archive: Path, name: str) -> int:
     written = 0
     with open(dst_path, "wb") as out:
         while True:
@@ -112,7 +115,9 @@ def _copy_bounded(src, dst_path: Path, declared: int, archive: Path, name: str) 
                 break
             written += len(buf)
             if written > declared:
-                raise BundleError(f"{archive.name}: refused: member {name!r} holds more data than its header declares")
+                raise BundleError(
+                    f"{archive.name}: refused: member {name!r} holds more data than its header declares"
+                )
             out.write(buf)
     return written
 
@@ -133,7 +138,9 @@ def unpack(archive: Path, limits: Limits | None = None) -> Unpacked:
         raise
     except (tarfile.TarError, zipfile.BadZipFile, EOFError, OSError) as exc:
         result.cleanup()
-        raise BundleError(f"{archive.name}: not a readable archive ({exc}); check the file is complete") from exc
+        raise BundleError(
+            f"{archive.name}: not a readable archive ({exc}); check the file is complete"
+        ) from exc
     return result
 
 
@@ -146,7 +153,9 @@ def _untar(archive: Path, root: Path, limits: Limits, result: Unpacked) -> None:
             name = _safe_name(m.name, archive)
             if m.issym() or m.islnk():
                 if not _link_stays_inside(name, m.linkname, hard=m.islnk()):
-                    raise BundleError(f"{archive.name}: refused: link {m.name!r} points outside the archive ({m.linkname!r})")
+                    raise BundleError(
+                        f"{archive.name}: refused: link {m.name!r} points outside the archive ({m.linkname!r})"
+                    )
                 result.skipped.append((str(name), "link inside the archive (not followed)"))
             elif m.isdev() or m.isfifo() or m.ischr() or m.isblk():
                 raise BundleError(f"{archive.name}: refused: member {m.name!r} is a device or FIFO")
@@ -177,11 +186,15 @@ def _unzip(archive: Path, root: Path, limits: Limits, result: Unpacked) -> None:
             if mode == 0o120000:  # symlink stored by Info-ZIP
                 target = zf.read(info)[:4096].decode("utf-8", "replace")
                 if not _link_stays_inside(name, target, hard=False):
-                    raise BundleError(f"{archive.name}: refused: link {info.filename!r} points outside the archive ({target!r})")
+                    raise BundleError(
+                        f"{archive.name}: refused: link {info.filename!r} points outside the archive ({target!r})"
+                    )
                 result.skipped.append((str(name), "link inside the archive (not followed)"))
                 continue
             if mode in (0o020000, 0o060000, 0o010000, 0o140000):
-                raise BundleError(f"{archive.name}: refused: member {info.filename!r} is a device, FIFO or socket")
+                raise BundleError(
+                    f"{archive.name}: refused: member {info.filename!r} is a device, FIFO or socket"
+                )
             if info.is_dir():
                 continue
             files.append((name, info))
@@ -192,8 +205,6 @@ def _unzip(archive: Path, root: Path, limits: Limits, result: Unpacked) -> None:
             dest.parent.mkdir(parents=True, exist_ok=True)
             with zf.open(info) as src:
                 _copy_bounded(src, dest, info.file_size, archive, info.filename)
-
-
 
 
 __all__ = ["Limits", "Unpacked", "is_archive", "unpack"]

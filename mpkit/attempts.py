@@ -36,16 +36,22 @@ SCHEMA = {
     "nic_up_at": Column("object", "guest NIC up (QMP NIC_RX_FILTER_CHANGED)"),
     "ssh_wait_at": Column("object", "`Waiting for SSH to be up`: IP discovery starts"),
     "dhcp_at": Column("object", "first DHCP offer/ack for the instance's MAC (dnsmasq, bootpd, tcpdump)"),
-    "ip_found_at": Column("object", "the daemon knew the IP (`Found ip match`, or the last ARP lookup before SSH success)"),
+    "ip_found_at": Column(
+        "object", "the daemon knew the IP (`Found ip match`, or the last ARP lookup before SSH success)"
+    ),
     "ssh_up_at": Column("object", "`Caching initial SSH session`: SSH up"),
     "ended_at": Column("object", "last event of the attempt"),
     "outcome": Column("str", "ok, timeout, qemu-exited, refused, in-progress, unknown"),
-    "stage_reached": Column("str", "furthest stage seen: daemon, qemu, boot, dhcp, ip-discovery, ssh, cloud-init"),
+    "stage_reached": Column(
+        "str", "furthest stage seen: daemon, qemu, boot, dhcp, ip-discovery, ssh, cloud-init"
+    ),
     "duration_s": Column("float", "ended_at - started_at, seconds"),
     "boot_s": Column("float", "running → NIC up, seconds"),
     "ip_wait_s": Column("float", "SSH wait start → SSH up (or → end), seconds"),
     "daemon_version": Column("str", "Multipass version of the daemon that ran the attempt"),
-    "daemon_restart": Column("bool", "a daemon (re)start preceded the attempt (auto-start, `needs starting`)"),
+    "daemon_restart": Column(
+        "bool", "a daemon (re)start preceded the attempt (auto-start, `needs starting`)"
+    ),
     "mac": Column("str", "the instance's MAC from the QEMU arguments"),
     "loadvm": Column("str", "`-loadvm` snapshot (resuming from suspend)"),
     "arp_lookups": Column("int", "`arp -an` lookups during the attempt (1.14.1–1.16.x)"),
@@ -75,15 +81,48 @@ R_IP_FAIL = re.compile(r"Could not determine IP address|^IP not available|failed
 R_SSH_FAIL = re.compile(r"ssh connection failed|ssh failed to authenticate")
 R_FOUND_IP = re.compile(r"Found ip match")
 R_CLOUD = re.compile(r"Executing '\[ -e /var/lib/cloud/instance/boot-finished \]'")
-R_REFUSED = re.compile(r"Instance '(?P<name>[^']+)' is already running, but in an unknown state|Cannot start the instance '(?P<name2>[^']+)' while suspending")
+R_REFUSED = re.compile(
+    r"Instance '(?P<name>[^']+)' is already running, but in an unknown state|Cannot start the instance '(?P<name2>[^']+)' while suspending"
+)
 R_NEEDS_START = re.compile(r"^(?P<name>\S+) needs (?:starting|syncing)")
 R_DAEMON_START = re.compile(r"^Starting Multipass ")
 #: Multipass logging categories that are components, not instances
 COMPONENTS = {
-    "daemon", "rpc", "arp", "ssh session", "blueprint provider", "url downloader", "update", "image vault",
-    "VMImageHost", "client cert store", "Qt", "utils", "qemu factory", "osx platform", "sshfs mount", "firewall",
-    "ping", "backend-utils", "general", "qemu platform", "dnsmasq", "hyperkit", "lxd", "hyperv", "virtualbox",
-    "platform", "settings", "sshfs", "mount handler", "network", "launchd", "cert", "async", "snapshot", "base vm",
+    "daemon",
+    "rpc",
+    "arp",
+    "ssh session",
+    "blueprint provider",
+    "url downloader",
+    "update",
+    "image vault",
+    "VMImageHost",
+    "client cert store",
+    "Qt",
+    "utils",
+    "qemu factory",
+    "osx platform",
+    "sshfs mount",
+    "firewall",
+    "ping",
+    "backend-utils",
+    "general",
+    "qemu platform",
+    "dnsmasq",
+    "hyperkit",
+    "lxd",
+    "hyperv",
+    "virtualbox",
+    "platform",
+    "settings",
+    "sshfs",
+    "mount handler",
+    "network",
+    "launchd",
+    "cert",
+    "async",
+    "snapshot",
+    "base vm",
 }
 COMPONENT_RE = re.compile(r"^(qemu-|iptables|ip6tables|nft|dnsmasq|VBox|powershell|ssh|multipass)", re.I)
 R_LIFECYCLE = re.compile(
@@ -120,10 +159,19 @@ def log_instance(dl: pd.DataFrame, known: set[str]) -> pd.Series:
 
 def _new(instance: str | None, row: Any, source: str) -> dict[str, Any]:
     return {
-        "instance": instance, "source": source, "started_at": row.time, "ended_at": row.time,
-        "file": row.file, "first_line": row.line, "last_line": row.line,
-        "arp_lookups": 0, "ip_failures": 0, "ssh_failures": 0, "qemu_errors": 0,
-        "stage_reached": "qemu", "daemon_restart": False,
+        "instance": instance,
+        "source": source,
+        "started_at": row.time,
+        "ended_at": row.time,
+        "file": row.file,
+        "first_line": row.line,
+        "last_line": row.line,
+        "arp_lookups": 0,
+        "ip_failures": 0,
+        "ssh_failures": 0,
+        "qemu_errors": 0,
+        "stage_reached": "qemu",
+        "daemon_restart": False,
     }
 
 
@@ -167,31 +215,42 @@ def _segment(bundle: Bundle) -> list[dict[str, Any]]:
         if m:
             name = m["name"] or m["name2"]
             close(name)
-            att = _new(name, row, "daemon_log")
-            att.update(outcome="refused", stage_reached="daemon", daemon_version=version)
-            out.append(att)
+            refused = _new(name, row, "daemon_log")
+            refused.update(outcome="refused", stage_reached="daemon", daemon_version=version)
+            out.append(refused)
             continue
         if QEMU_CATS.match(str(row.category)) and row.level in ("warning", "error") and len(open_) == 1:
-            att = next(iter(open_.values()))
-            att["qemu_errors"] += 1
-            att["last_line"], att["ended_at"] = row.line, row.time
+            only = next(iter(open_.values()))
+            only["qemu_errors"] += 1
+            only["last_line"], only["ended_at"] = row.line, row.time
             continue
         if inst is None:
             if str(row.category) == "arp" and str(row.subprocess) == "arp" and len(open_) >= 1:
-                for att in open_.values():  # arp lookups serve every waiting instance
-                    if att.get("ssh_wait_at") is not None and att.get("ssh_up_at") is None:
-                        att["arp_lookups"] += 1
-                        att["last_line"], att["ended_at"] = row.line, row.time
+                for waiting in open_.values():  # arp lookups serve every waiting instance
+                    if waiting.get("ssh_wait_at") is not None and waiting.get("ssh_up_at") is None:
+                        waiting["arp_lookups"] += 1
+                        waiting["last_line"], waiting["ended_at"] = row.line, row.time
             continue
         att = open_.get(inst)
-        starts = bool(R_PROGRAM.match(msg)) or (bool(R_STARTING.match(msg)) and (att is None or att.get("running_at") is not None or att.get("qemu_at") is not None and not R_PROGRAM.match(msg) and att.get("_starting_seen")))
+        starts = bool(R_PROGRAM.match(msg)) or (
+            bool(R_STARTING.match(msg))
+            and (
+                att is None
+                or att.get("running_at") is not None
+                or att.get("qemu_at") is not None
+                and not R_PROGRAM.match(msg)
+                and att.get("_starting_seen")
+            )
+        )
         if att is not None and (att.get("outcome") in ("ok", "qemu-exited")) and not starts:
             # lines after the end of an attempt (cloud-init polls, shutdown) stay with it
             pass
         finished = att is not None and att.get("outcome") in ("ok", "qemu-exited", "refused")
         if finished and (R_STARTING.match(msg) or R_RUNNING.match(msg) or R_SSH_WAIT.match(msg)):
             starts = True
-        if att is None and (R_STOP.match(msg) or not (R_LIFECYCLE.match(msg) or row.level in ("warning", "error"))):
+        if att is None and (
+            R_STOP.match(msg) or not (R_LIFECYCLE.match(msg) or row.level in ("warning", "error"))
+        ):
             continue  # a stop (NotRunning / finished at info level) is not a start attempt
         if starts or att is None:
             if att is not None and starts:
@@ -236,7 +295,11 @@ def _segment(bundle: Bundle) -> list[dict[str, Any]]:
             _reach(att, "cloud-init")
         elif R_EXIT.search(msg) and att.get("ssh_up_at") is None:
             att["outcome"] = "qemu-exited"
-        elif (row.level in ("warning", "error") or msg.startswith("qemu-system-")) and att.get("ssh_up_at") is None and not msg.startswith("QMP"):
+        elif (
+            (row.level in ("warning", "error") or msg.startswith("qemu-system-"))
+            and att.get("ssh_up_at") is None
+            and not msg.startswith("QMP")
+        ):
             att["qemu_errors"] += 1
     for name in list(open_):
         close(name)
@@ -244,7 +307,11 @@ def _segment(bundle: Bundle) -> list[dict[str, Any]]:
 
 
 def _finish(att: dict[str, Any], log_end: Any, client: dict[str, str]) -> None:
-    if att.get("ssh_wait_at") is not None and att.get("ip_found_at") is None and att.get("ssh_up_at") is not None:
+    if (
+        att.get("ssh_wait_at") is not None
+        and att.get("ip_found_at") is None
+        and att.get("ssh_up_at") is not None
+    ):
         att["ip_found_at"] = att["ssh_up_at"]
     if att.get("ssh_failures") and att.get("stage_reached") in ("dhcp", "boot"):
         att["stage_reached"] = "ssh"
@@ -260,7 +327,9 @@ def _finish(att: dict[str, Any], log_end: Any, client: dict[str, str]) -> None:
             if "timed out" in cerr or (span is not None and span >= SSH_BUDGET_S):
                 att["outcome"] = "timeout"
             else:
-                att["outcome"] = "in-progress" if span is not None and span < SSH_BUDGET_S and not cerr else "unknown"
+                att["outcome"] = (
+                    "in-progress" if span is not None and span < SSH_BUDGET_S and not cerr else "unknown"
+                )
         elif "shutdown" in cerr or "stopped while starting" in cerr:
             att["outcome"] = "qemu-exited"
         elif "timed out" in cerr:
@@ -287,8 +356,14 @@ def _client_errors(bundle: Bundle) -> tuple[dict[str, str], dict[str, str], int 
 
 
 _CLIENT_OUTCOME = {
-    "timeout": "timeout", "init-timeout": "ok", "shutdown-while-starting": "qemu-exited",
-    "unknown-state": "refused", "ip-not-found": "timeout", "client-timeout": "timeout", "ssh": "unknown", "socket": "refused",
+    "timeout": "timeout",
+    "init-timeout": "ok",
+    "shutdown-while-starting": "qemu-exited",
+    "unknown-state": "refused",
+    "ip-not-found": "timeout",
+    "client-timeout": "timeout",
+    "ssh": "unknown",
+    "socket": "refused",
 }
 
 
@@ -308,15 +383,25 @@ def build_attempts(bundle: Bundle) -> pd.DataFrame:
         for att in atts:
             if att.get("instance") == row.instance and att.get("source") == "daemon_log":
                 try:
-                    if row.started_at - pd.Timedelta(seconds=5) <= att["started_at"] <= row.ended_at + pd.Timedelta(seconds=5):
+                    if (
+                        row.started_at - pd.Timedelta(seconds=5)
+                        <= att["started_at"]
+                        <= row.ended_at + pd.Timedelta(seconds=5)
+                    ):
                         match = att
                         break
                 except TypeError:
                     continue
         if match is None:
             match = {
-                "instance": row.instance, "source": "probe", "started_at": row.started_at, "ended_at": row.ended_at,
-                "file": row.file, "first_line": row.line, "last_line": row.line, "stage_reached": "qemu",
+                "instance": row.instance,
+                "source": "probe",
+                "started_at": row.started_at,
+                "ended_at": row.ended_at,
+                "file": row.file,
+                "first_line": row.line,
+                "last_line": row.line,
+                "stage_reached": "qemu",
                 "outcome": {"ok": "ok", "timeout": "timeout"}.get(str(row.outcome), "unknown"),
             }
             atts.append(match)
@@ -330,18 +415,34 @@ def build_attempts(bundle: Bundle) -> pd.DataFrame:
 
     # the client's error belongs to the last attempt of its instance; with no log, it is the attempt
     for inst, msg in msgs.items():
-        mine = [a for a in atts if a.get("instance") == inst or (not inst and len({x.get("instance") for x in atts}) == 1)]
+        mine = [
+            a
+            for a in atts
+            if a.get("instance") == inst or (not inst and len({x.get("instance") for x in atts}) == 1)
+        ]
         if mine:
             last = mine[-1]
             last.setdefault("client_error", msg)
             if last.get("outcome") in ("unknown", "in-progress") and kinds.get(inst) in _CLIENT_OUTCOME:
                 last["outcome"] = _CLIENT_OUTCOME[kinds[inst]]
-        elif inst or kinds.get(inst) in ("timeout", "ip-not-found", "shutdown-while-starting", "unknown-state", "client-timeout"):
+        elif inst or kinds.get(inst) in (
+            "timeout",
+            "ip-not-found",
+            "shutdown-while-starting",
+            "unknown-state",
+            "client-timeout",
+        ):
             k = kinds.get(inst, "other")
-            atts.append({
-                "instance": inst or None, "source": "client", "outcome": _CLIENT_OUTCOME.get(k, "unknown"),
-                "client_error": msg, "file": "client.txt", "stage_reached": None,
-            })
+            atts.append(
+                {
+                    "instance": inst or None,
+                    "source": "client",
+                    "outcome": _CLIENT_OUTCOME.get(k, "unknown"),
+                    "client_error": msg,
+                    "file": "client.txt",
+                    "stage_reached": None,
+                }
+            )
 
     atts.sort(key=lambda a: (str(a.get("instance")), a.get("started_at") is None, str(a.get("started_at"))))
     counter: dict[str, int] = {}
@@ -364,7 +465,11 @@ def build_attempts(bundle: Bundle) -> pd.DataFrame:
 def _as_times(s: pd.Series) -> pd.Series:
     vals = [v if isinstance(v, pd.Timestamp) else pd.NaT for v in s]
     tz = next((v.tz for v in vals if isinstance(v, pd.Timestamp) and v is not pd.NaT), None)
-    out = pd.Series(vals, index=s.index, dtype=f"datetime64[ns, {tz}]" if tz else "datetime64[ns]") if vals else pd.Series([], dtype="datetime64[ns]")
+    out = (
+        pd.Series(vals, index=s.index, dtype=f"datetime64[ns, {tz}]" if tz else "datetime64[ns]")
+        if vals
+        else pd.Series([], dtype="datetime64[ns]")
+    )
     return out
 
 

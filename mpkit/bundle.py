@@ -90,7 +90,11 @@ def _canonical_kind(relpath: str) -> str | None:
     for kind in MODULES:
         for fn in module(kind).FILENAMES:
             fn = fn.lower()
-            if name == fn or (not fn.endswith(".txt") and name == fn + ".txt") or (fn.endswith(".txt") and name == fn[:-4]):
+            if (
+                name == fn
+                or (not fn.endswith(".txt") and name == fn + ".txt")
+                or (fn.endswith(".txt") and name == fn[:-4])
+            ):
                 return kind
     return None
 
@@ -148,7 +152,9 @@ class Bundle:
     def truncated_sources(self) -> list[dict[str, Any]]:
         if not self.manifest:
             return []
-        return [e for e in self.manifest.get("artifacts", []) or [] if isinstance(e, dict) and e.get("truncated")]
+        return [
+            e for e in self.manifest.get("artifacts", []) or [] if isinstance(e, dict) and e.get("truncated")
+        ]
 
     @property
     def coverage(self) -> pd.DataFrame:
@@ -173,10 +179,24 @@ class Bundle:
                     "truncated": bool(a.manifest_entry and a.manifest_entry.get("truncated")),
                 }
             )
-        return pd.DataFrame(rows, columns=[
-            "file", "kind", "recognised_by", "snapshot_at", "bytes", "rows", "lines", "parsed",
-            "ignored", "rejected", "decode_errors", "reject_sample", "truncated",
-        ])
+        return pd.DataFrame(
+            rows,
+            columns=[
+                "file",
+                "kind",
+                "recognised_by",
+                "snapshot_at",
+                "bytes",
+                "rows",
+                "lines",
+                "parsed",
+                "ignored",
+                "rejected",
+                "decode_errors",
+                "reject_sample",
+                "truncated",
+            ],
+        )
 
     # -- host facts and the clock -------------------------------------------------------
     def _fact(self, key: str, kinds: tuple[str, ...]) -> tuple[str | None, str | None]:
@@ -254,16 +274,36 @@ class Bundle:
             if "+win" in version or ".win" in version:
                 return "windows"
         k = self.kinds()
-        if k & {"sw_vers", "dhcpd_leases", "arp", "ifconfig", "firewall", "unified_log", "bootpd_plist", "hv_support"}:
+        if k & {
+            "sw_vers",
+            "dhcpd_leases",
+            "arp",
+            "ifconfig",
+            "firewall",
+            "unified_log",
+            "bootpd_plist",
+            "hv_support",
+        }:
             return "macos"
-        if k & {"journal_text", "journal_json", "dnsmasq_leases", "ip_neigh", "ip_addr", "os_release", "host_firewall"}:
+        if k & {
+            "journal_text",
+            "journal_json",
+            "dnsmasq_leases",
+            "ip_neigh",
+            "ip_addr",
+            "os_release",
+            "host_firewall",
+        }:
             return "linux"
         if k & {"windows_events", "winver", "hyperv"}:
             return "windows"
         rt = self.frame("routes")
         if not rt.empty:
             ifs = rt["interface"].astype("str")
-            if ifs.str.match(r"^(utun\d|bridge1\d\d|en\d)$").any() or rt["destination"].astype("str").str.contains("link#").any():
+            if (
+                ifs.str.match(r"^(utun\d|bridge1\d\d|en\d)$").any()
+                or rt["destination"].astype("str").str.contains("link#").any()
+            ):
                 return "macos"
             if ifs.str.match(r"^(mpqemubr|eth\d|wlp|enp|ens|virbr)").any():
                 return "linux"
@@ -296,15 +336,22 @@ class Bundle:
             if len(offs):
                 mins = int(Counter(offs.tolist()).most_common(1)[0][0])
                 if not (raw["utc_offset"].isna() & raw["time"].notna()).any() or mins:
-                    return timezone(timedelta(minutes=mins)), f"UTC offset {mins:+d} min printed in the journal"
+                    return timezone(
+                        timedelta(minutes=mins)
+                    ), f"UTC offset {mins:+d} min printed in the journal"
             q = raw.dropna(subset=["qmp_time", "time"])
             if len(q):
                 diff = (q["time"] - q["qmp_time"].dt.tz_convert(None)).dt.total_seconds() / 60
                 rounded = (diff / 15).round() * 15
                 if (abs(diff - rounded) < 2).all() and rounded.nunique() == 1:
                     mins = int(rounded.iloc[0])
-                    return timezone(timedelta(minutes=mins)), f"UTC offset {mins:+d} min inferred from QMP event timestamps"
-        return None, "no time zone known: daemon-log times are host-local wall clock, epoch-based times are shown in UTC"
+                    return timezone(
+                        timedelta(minutes=mins)
+                    ), f"UTC offset {mins:+d} min inferred from QMP event timestamps"
+        return (
+            None,
+            "no time zone known: daemon-log times are host-local wall clock, epoch-based times are shown in UTC",
+        )
 
     @property
     def clock(self) -> str:
@@ -333,9 +380,15 @@ class Bundle:
             if not non_empty:
                 out[name] = schema_frame
                 continue
-            merged = pd.concat(non_empty, ignore_index=True) if len(non_empty) > 1 else non_empty[0].reset_index(drop=True)
+            merged = (
+                pd.concat(non_empty, ignore_index=True)
+                if len(non_empty) > 1
+                else non_empty[0].reset_index(drop=True)
+            )
             for col in schema_frame.columns:  # concat of categoricals with other categories gives object
-                if isinstance(schema_frame[col].dtype, pd.CategoricalDtype) and not isinstance(merged[col].dtype, pd.CategoricalDtype):
+                if isinstance(schema_frame[col].dtype, pd.CategoricalDtype) and not isinstance(
+                    merged[col].dtype, pd.CategoricalDtype
+                ):
                     merged[col] = merged[col].astype("category")
             out[name] = merged
         return out
@@ -359,12 +412,20 @@ class Bundle:
                     fixed = off.notna()
                     res = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns, UTC]")
                     if fixed.any():
-                        res[fixed] = (s[fixed] - pd.to_timedelta(off[fixed].astype("int64"), unit="min")).dt.tz_localize("UTC")
+                        res[fixed] = (
+                            s[fixed] - pd.to_timedelta(off[fixed].astype("int64"), unit="min")
+                        ).dt.tz_localize("UTC")
                     if (~fixed).any():
-                        res[~fixed] = s[~fixed].dt.tz_localize(zone, ambiguous="NaT", nonexistent="shift_forward").dt.tz_convert("UTC")
+                        res[~fixed] = (
+                            s[~fixed]
+                            .dt.tz_localize(zone, ambiguous="NaT", nonexistent="shift_forward")
+                            .dt.tz_convert("UTC")
+                        )
                     frame[col] = res
                 else:
-                    frame[col] = s.dt.tz_localize(zone, ambiguous="NaT", nonexistent="shift_forward").dt.tz_convert("UTC")
+                    frame[col] = s.dt.tz_localize(
+                        zone, ambiguous="NaT", nonexistent="shift_forward"
+                    ).dt.tz_convert("UTC")
         if zone is None and "snapshot_at" in frame.columns:
             frame["snapshot_at"] = frame["snapshot_at"].dt.tz_convert(None)
         return frame
@@ -383,7 +444,9 @@ class Bundle:
             if module(kind).FRAME == name:
                 f = empty_frame(module(kind).SCHEMA)
                 f["file"] = pd.Series([], dtype="str")
-                f["snapshot_at"] = pd.Series([], dtype="datetime64[ns, UTC]" if self.clock == "utc" else "datetime64[ns]")
+                f["snapshot_at"] = pd.Series(
+                    [], dtype="datetime64[ns, UTC]" if self.clock == "utc" else "datetime64[ns]"
+                )
                 return f
         raise KeyError(f"no frame named {name!r}")
 
@@ -399,6 +462,13 @@ class Bundle:
         from .timeline import build_entities
 
         return build_entities(self)
+
+    @cached_property
+    def links(self) -> pd.DataFrame:
+        """Every instance ↔ MAC ↔ IP link with the artifact and line it came from."""
+        from .timeline import build_links
+
+        return build_links(self)
 
     @cached_property
     def attempts(self) -> pd.DataFrame:
@@ -429,23 +499,38 @@ def _add_file(bundle: Bundle, root: Path, fpath: Path, entries: dict[str, dict[s
     size = fpath.stat().st_size
     snap, entry = _snapshot_time(rel), entries.get(rel)
 
-    def add(kind: str, how: str, score: float, text: str, *, path: str = rel, nbytes: int = size,
-            decode_errors: int = 0, lines: tuple[int, int] | None = None) -> None:
+    def add(
+        kind: str,
+        how: str,
+        score: float,
+        text: str,
+        *,
+        path: str = rel,
+        nbytes: int = size,
+        decode_errors: int = 0,
+        lines: tuple[int, int] | None = None,
+    ) -> None:
         frame = module(kind).parse(text)
-        bundle.artifacts.append(Artifact(path, kind, how, score, nbytes, snap, entry, decode_errors, lines, frame))
+        bundle.artifacts.append(
+            Artifact(path, kind, how, score, nbytes, snap, entry, decode_errors, lines, frame)
+        )
 
     kind = _canonical_kind(rel)
     if kind == "daemon_log" and size > BIG_FILE:  # read in chunks, never whole
         from .parsers.daemon_log import parse_path
 
-        bundle.artifacts.append(Artifact(rel, kind, "name", 1.0, size, snap, entry, 0, None, parse_path(fpath)))
+        bundle.artifacts.append(
+            Artifact(rel, kind, "name", 1.0, size, snap, entry, 0, None, parse_path(fpath))
+        )
         return
     text, decode_errors = _decode(fpath.read_bytes())
     if kind is not None:
         # a canonical name wins unless the content clearly is something else (sw_vers.txt holding os-release)
         if text.strip() and module(kind).sniff(text) < 0.3:
             other, score = identify(text)
-            if other is not None and (score >= 0.9 or (score >= 0.8 and module(other).FRAME == module(kind).FRAME)):
+            if other is not None and (
+                score >= 0.9 or (score >= 0.8 and module(other).FRAME == module(kind).FRAME)
+            ):
                 bundle.notes.append(f"{rel}: named like {kind} but its content is {other}; read as {other}")
                 kind = other
         add(kind, "name", 1.0, text, decode_errors=decode_errors)  # an empty canonical file is evidence too
@@ -459,8 +544,15 @@ def _add_file(bundle: Bundle, root: Path, fpath: Path, entries: dict[str, dict[s
         nonblank = sum(1 for ln in text.splitlines() if ln.strip())
         if len(parts) > 1 or (len(parts) == 1 and covered < 0.8 * nonblank):
             for p in parts:
-                add(p.kind, "paste", p.score, p.text, path=f"{rel}#L{p.first_line}-L{p.last_line}",
-                    nbytes=len(p.text.encode()), lines=(p.first_line, p.last_line))
+                add(
+                    p.kind,
+                    "paste",
+                    p.score,
+                    p.text,
+                    path=f"{rel}#L{p.first_line}-L{p.last_line}",
+                    nbytes=len(p.text.encode()),
+                    lines=(p.first_line, p.last_line),
+                )
             return
     other, score = identify(text)
     if other is not None:
@@ -495,7 +587,9 @@ def load_bundle(path: str | Path, *, limits: _archive.Limits | None = None) -> B
     """Read a bundle directory, archive, single artifact file or paste into a :class:`Bundle`."""
     p = Path(path)
     if not p.exists():
-        raise BundleError(f"{p}: no such file or directory; give a bundle directory, archive, or artifact file")
+        raise BundleError(
+            f"{p}: no such file or directory; give a bundle directory, archive, or artifact file"
+        )
     unpacked = None
     if p.is_file() and _archive.is_archive(p):
         unpacked = _archive.unpack(p, limits)
@@ -518,7 +612,11 @@ def load_bundle(path: str | Path, *, limits: _archive.Limits | None = None) -> B
                 if f.is_symlink():
                     target = f.resolve()
                     if root.resolve() not in target.parents:
-                        bundle.unrecognised.append(Unrecognised(f.relative_to(root).as_posix(), 0, "symlink leaving the bundle (not followed)"))
+                        bundle.unrecognised.append(
+                            Unrecognised(
+                                f.relative_to(root).as_posix(), 0, "symlink leaving the bundle (not followed)"
+                            )
+                        )
                         continue
                 if f.is_file():
                     _add_file(bundle, root, f, entries)

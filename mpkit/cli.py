@@ -33,8 +33,18 @@ def _report(args: argparse.Namespace) -> int:
     path = sample(args.sample) if args.sample else args.path
     if path is None:
         raise MpkitError("give a bundle PATH or --sample NAME")
-    out = rep.report(path, args.output, instance=args.instance, attempt=args.attempt, since=args.since, until=args.until,
-                     redact=args.redact, title=args.title, keep_notebook=args.keep_notebook, quiet=args.quiet)
+    out = rep.report(
+        path,
+        args.output,
+        instance=args.instance,
+        attempt=args.attempt,
+        since=args.since,
+        until=args.until,
+        redact=args.redact,
+        title=args.title,
+        keep_notebook=args.keep_notebook,
+        quiet=args.quiet,
+    )
     print(out)
     return 0
 
@@ -42,7 +52,9 @@ def _report(args: argparse.Namespace) -> int:
 def _batch(args: argparse.Namespace) -> int:
     from . import report as rep
 
-    out = rep.batch(args.inputs, args.output, workers=args.workers, scheduler=args.scheduler, quiet=args.quiet)
+    out = rep.batch(
+        args.inputs, args.output, workers=args.workers, scheduler=args.scheduler, quiet=args.quiet
+    )
     print(out)
     return 0
 
@@ -50,8 +62,15 @@ def _batch(args: argparse.Namespace) -> int:
 def _collect(args: argparse.Namespace) -> int:
     from . import collect as col
 
-    out = col.collect(args.output, since=args.since, tar=args.tar, redact=args.redact, watch=args.watch, interval=args.interval,
-                      progress=None if args.quiet else (lambda s: print(s, file=sys.stderr)))
+    out = col.collect(
+        args.output,
+        since=args.since,
+        tar=args.tar,
+        redact=args.redact,
+        watch=args.watch,
+        interval=args.interval,
+        progress=None if args.quiet else (lambda s: print(s, file=sys.stderr)),
+    )
     print(out)
     return 0
 
@@ -59,8 +78,15 @@ def _collect(args: argparse.Namespace) -> int:
 def _probe(args: argparse.Namespace) -> int:
     from . import collect as col
 
-    out = col.probe(args.instance, attempts=args.attempts, interval=args.interval, stop_first=args.stop_first, timeout=args.timeout,
-                    out_dir=args.output, progress=None if args.quiet else (lambda s: print(s, file=sys.stderr)))
+    out = col.probe(
+        args.instance,
+        attempts=args.attempts,
+        interval=args.interval,
+        stop_first=args.stop_first,
+        timeout=args.timeout,
+        out_dir=args.output,
+        progress=None if args.quiet else (lambda s: print(s, file=sys.stderr)),
+    )
     print(out)
     return 0
 
@@ -168,7 +194,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=getattr(logging, str(args.log_level).upper(), logging.WARNING), format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=getattr(logging, str(args.log_level).upper(), logging.WARNING),
+        format="%(levelname)s %(name)s: %(message)s",
+    )
     try:
         return int(args.fn(args))
     except MpkitError as exc:

@@ -18,7 +18,9 @@ LOG_EVENTS = {
     "time": Column("datetime", "wall-clock time as printed (host local unless utc_offset says otherwise)"),
     "utc_offset": Column("int", "minutes east of UTC printed with the time (journald), NA when not printed"),
     "level": Column("category", "error / warning / info / debug / trace (NA when the source has none)"),
-    "category": Column("str", "Multipass logging category: instance name, daemon, rpc, qemu-system-aarch64, arp, …"),
+    "category": Column(
+        "str", "Multipass logging category: instance name, daemon, rpc, qemu-system-aarch64, arp, …"
+    ),
     "program": Column("str", "the process that wrote the line (multipassd, dnsmasq-dhcp, kernel, …)"),
     "pid": Column("int", "pid of the writer (journald), NA otherwise"),
     "message": Column("str", "the message, continuation lines joined with newlines"),
@@ -57,7 +59,10 @@ LEASES = {
     "hw_type": Column("str", "hardware type prefix of hw_address (`1` Ethernet, `ff` RFC 4361 client-id)"),
     "client_id": Column("str", "identifier / client-id as written"),
     "expires": Column("datetime_utc", "lease expiry (UTC); NaT when infinite or unreadable"),
-    "infinite": Column("bool", "the lease never expires (dnsmasq expiry 0)"),
+    "infinite": Column(
+        "bool",
+        "the lease never expires (dnsmasq expiry 0, bootpd 0xffffffffffffffff); NA when no expiry was written",
+    ),
     "duplicate": Column("bool", "another entry has the same MAC (or the same name and no MAC)"),
     "malformed": Column("bool", "the entry lacked a required field or held an unreadable value"),
     "raw": Column("str", "the entry as written, on one line"),
@@ -68,7 +73,9 @@ NEIGHBOURS = {
     "ip": Column("str", "neighbour IP address"),
     "mac": Column("str", "canonical MAC, NA when incomplete/failed"),
     "interface": Column("str", "interface name (bridge100, mpqemubr0, en0, …)"),
-    "state": Column("str", "complete / incomplete / permanent (arp) or REACHABLE / STALE / FAILED / … (ip neigh)"),
+    "state": Column(
+        "str", "complete / incomplete / permanent (arp) or REACHABLE / STALE / FAILED / … (ip neigh)"
+    ),
     "permanent": Column("bool", "static / permanent entry"),
     "flags": Column("str", "anything else printed (ifscope, [bridge], [ethernet], router, …)"),
 }
@@ -90,6 +97,8 @@ INTERFACES = {
 
 HOST_FACTS = {
     "line": Column("int", "1-based line"),
-    "key": Column("str", "fact name (ProductVersion, VERSION_ID, multipassd, local.driver, kern.hv_support, …)"),
+    "key": Column(
+        "str", "fact name (ProductVersion, VERSION_ID, multipassd, local.driver, kern.hv_support, …)"
+    ),
     "value": Column("str", "the value as printed"),
 }

@@ -32,7 +32,10 @@ def frame_to_golden(frame: pd.DataFrame) -> dict[str, Any]:
     cov = coverage_of(frame)
     return {
         "columns": {c: str(t) for c, t in frame.dtypes.items()},
-        "rows": [{c: _plain(v) for c, v in zip(frame.columns, row, strict=True)} for row in frame.itertuples(index=False)],
+        "rows": [
+            {c: _plain(v) for c, v in zip(frame.columns, row, strict=True)}
+            for row in frame.itertuples(index=False)
+        ],
         "coverage": {k: (list(map(list, v)) if k == "rejects" else v) for k, v in cov.items()},
     }
 

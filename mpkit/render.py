@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from .diagnose.model import Diagnosis
 
-MARK = {"fail": "FAIL", "warn": "WARN", "pass": "ok", "not-collected": "n/c", "could-not-parse": "PARSE", "not-applicable": "-"}
+MARK = {
+    "fail": "FAIL",
+    "warn": "WARN",
+    "pass": "ok",
+    "not-collected": "n/c",
+    "could-not-parse": "PARSE",
+    "not-applicable": "-",
+}
 
 
 def render_text(d: Diagnosis, *, verbose: bool = False) -> str:
@@ -17,12 +24,26 @@ def render_text(d: Diagnosis, *, verbose: bool = False) -> str:
     )
     a = d.attempt
     if a:
-        out.append(f"  attempt {a.get('attempt')} ({a.get('source')}): outcome {a.get('outcome')}, reached {a.get('stage_reached')}, "
-                   f"started {a.get('started_at') or '?'}")
+        out.append(
+            f"  attempt {a.get('attempt')} ({a.get('source')}): outcome {a.get('outcome')}, reached {a.get('stage_reached')}, "
+            f"started {a.get('started_at') or '?'}"
+        )
     out.append("")
     out.append("Checks")
-    shown = [c for c in d.checks if verbose or c.state in ("fail", "warn", "could-not-parse") or (c.state == "not-collected" and c.id in _KEY)]
-    for c in sorted(shown, key=lambda c: (["fail", "warn", "could-not-parse", "not-collected", "pass", "not-applicable"].index(c.state), c.id)):
+    shown = [
+        c
+        for c in d.checks
+        if verbose
+        or c.state in ("fail", "warn", "could-not-parse")
+        or (c.state == "not-collected" and c.id in _KEY)
+    ]
+    for c in sorted(
+        shown,
+        key=lambda c: (
+            ["fail", "warn", "could-not-parse", "not-collected", "pass", "not-applicable"].index(c.state),
+            c.id,
+        ),
+    ):
         out.append(f"  [{MARK[c.state]:>5}] {c.id:<32} {c.summary}")
     hidden = len(d.checks) - len(shown)
     if hidden:
@@ -35,7 +56,9 @@ def render_text(d: Diagnosis, *, verbose: bool = False) -> str:
     if rc.consequences:
         out.append(f"  (follow-on effects, not separate causes: {', '.join(rc.consequences)})")
     if len(d.candidates) > 1:
-        out.append("  other candidates: " + ", ".join(f"{c.id} {c.confidence:.2f}" for c in d.candidates[1:5]))
+        out.append(
+            "  other candidates: " + ", ".join(f"{c.id} {c.confidence:.2f}" for c in d.candidates[1:5])
+        )
     if rc.evidence:
         out.append("")
         out.append("Evidence")
@@ -58,4 +81,11 @@ def render_text(d: Diagnosis, *, verbose: bool = False) -> str:
     return "\n".join(out) + "\n"
 
 
-_KEY = {"firewall.app-firewall", "lease.for-instance", "arp.for-instance", "dhcp.requests-unanswered", "routes.vpn", "firewall.host"}
+_KEY = {
+    "firewall.app-firewall",
+    "lease.for-instance",
+    "arp.for-instance",
+    "dhcp.requests-unanswered",
+    "routes.vpn",
+    "firewall.host",
+}

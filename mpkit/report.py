@@ -40,7 +40,8 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from . import plots
-from .errors import MpkitError, ReportError
+from .errors import BundleError, MpkitError, ReportError
+from .samples import sample
 
 if TYPE_CHECKING:
     from .bundle import Bundle
@@ -56,8 +57,6 @@ __all__ = [
     "report",
     "batch",
     "validate_parameters",
-    "samples",
-    "sample_path",
     "notebook_path",
     "ensure_kernel",
     "export_html",
@@ -68,7 +67,6 @@ __all__ = [
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 #: the sample bundle used when no bundle is given
-DEFAULT_SAMPLE = "sequoia-ip-discovery"
 #: the mime type of the machine-readable diagnosis the notebook emits (not rendered in HTML)
 DIAGNOSIS_MIME = "application/vnd.mpkit.diagnosis+json"
 KERNEL_NAME = "mpkit"
@@ -109,28 +107,6 @@ PARAMETERS: dict[str, Param] = {
     "redact": Param((bool,), False, "pseudonymise host names, user names, MACs and LAN IPs in the report"),
     "title": Param((str,), None, "report title (None: derived from the bundle name)"),
 }
-
-
-def samples() -> dict[str, Path]:
-    """Sample bundles shipped with mpkit (``mpkit/data/`` installed, ``data/`` in a checkout)."""
-    found: dict[str, Path] = {}
-    for root in (PACKAGE_DIR / "data", PACKAGE_DIR.parent / "data"):
-        if root.is_dir():
-            for p in sorted(root.iterdir()):
-                if not p.name.startswith((".", "_")) and (p.is_dir() or p.suffix in (".gz", ".tgz", ".zip")):
-                    found.setdefault(p.name.split(".")[0], p)
-    return found
-
-
-def sample_path(name: str = "default") -> Path:
-    """The path of sample bundle ``name`` (``default`` is :data:`DEFAULT_SAMPLE`)."""
-    name = DEFAULT_SAMPLE if name in ("default", "", None) else name
-    have = samples()
-    if name not in have:
-        raise ReportError(
-            f"no sample bundle {name!r}; available: {', '.join(sorted(have)) or 'none (data/ is empty)'}"
-        )
-    return have[name]
 
 
 def _parse_time(name: str, value: Any) -> str | None:
@@ -177,19 +153,19 @@ def validate_parameters(params: dict[str, Any]) -> dict[str, Any]:
         out[name] = value
     if out["redact"] is None:
         out["redact"] = False
-    if out["bundle"] is None:
-        out["bundle"] = str(sample_path())
+    raw = None if out["bundle"] is None else os.fspath(out["bundle"])
+    if raw is None or raw.startswith("sample:"):
+        try:
+            out["bundle"] = str(sample(None if raw is None else raw.split(":", 1)[1]))
+        except BundleError as exc:
+            raise ReportError(str(exc)) from exc
     else:
-        raw = os.fspath(out["bundle"])
-        if raw.startswith("sample:"):
-            out["bundle"] = str(sample_path(raw.split(":", 1)[1]))
-        else:
-            p = Path(raw).expanduser()
-            if not p.exists():
-                raise ReportError(
-                    f"bundle {raw!r} does not exist; give a bundle directory, archive or artifact file"
-                )
-            out["bundle"] = str(p.resolve())
+        p = Path(raw).expanduser()
+        if not p.exists():
+            raise ReportError(
+                f"bundle {raw!r} does not exist; give a bundle directory, archive or artifact file"
+            )
+        out["bundle"] = str(p.resolve())
     if out["instance"] is not None and not out["instance"].strip():
         raise ReportError("parameter instance is empty; give an instance name or leave it out")
     if out["attempt"] is not None and out["attempt"] < 1:

@@ -1,4 +1,8 @@
-"""The sample bundles shipped in ``data/`` (the embedded default)."""
+"""The sample bundles shipped with mpkit (the embedded default).
+
+They live in ``data/`` at the top of a checkout, or in ``mpkit/data/`` when a
+build copies them into the package.
+"""
 
 from __future__ import annotations
 
@@ -6,21 +10,33 @@ from pathlib import Path
 
 from .errors import BundleError
 
-DATA = Path(__file__).resolve().parent.parent / "data"
+PACKAGE_DIR = Path(__file__).resolve().parent
+ROOTS = (PACKAGE_DIR / "data", PACKAGE_DIR.parent / "data")
 DEFAULT = "sequoia-ip-discovery"
 
 
 def samples() -> dict[str, Path]:
-    """Name → path of every sample bundle (directories under ``data/`` with a manifest)."""
-    if not DATA.is_dir():
-        return {}
-    return {p.name: p for p in sorted(DATA.iterdir()) if p.is_dir() and (p / "manifest.json").exists()}
+    """Name → path of every sample bundle (a folder with a manifest, or an archive)."""
+    found: dict[str, Path] = {}
+    for root in ROOTS:
+        if not root.is_dir():
+            continue
+        for p in sorted(root.iterdir()):
+            if p.name.startswith((".", "_")):
+                continue
+            if (p.is_dir() and (p / "manifest.json").exists()) or p.name.endswith(
+                (".tar.gz", ".tgz", ".zip")
+            ):
+                found.setdefault(p.name.split(".")[0], p)
+    return found
 
 
-def sample(name: str = "default") -> Path:
+def sample(name: str | None = "default") -> Path:
     """The path of sample ``name`` (``"default"`` is the seed's Sequoia case)."""
+    key = DEFAULT if name in ("default", "", None) else str(name)
     found = samples()
-    key = DEFAULT if name == "default" else name
     if key not in found:
-        raise BundleError(f"no sample named {name!r}; available: {', '.join(found) or 'none (data/ missing)'}")
+        raise BundleError(
+            f"no sample named {name!r}; available: {', '.join(found) or 'none (data/ missing)'}"
+        )
     return found[key]

@@ -124,7 +124,7 @@ class Explorer:
     def __init__(
         self, bundle: str | os.PathLike[str] | Bundle | None = None, *, choices: dict[str, str] | None = None
     ) -> None:
-        from .report import samples
+        from .samples import samples
 
         opts = dict(choices) if choices is not None else {name: str(p) for name, p in samples().items()}
         initial: str | None

@@ -1,8 +1,8 @@
 """Write the expected output next to golden fixtures.
 
-    python scripts/regen_golden.py                # only fixtures without an expected file
-    python scripts/regen_golden.py --all          # rewrite all (review the diff!)
-    python scripts/regen_golden.py tests/data/macos/arp--basic.txt
+python scripts/regen_golden.py                # only fixtures without an expected file
+python scripts/regen_golden.py --all          # rewrite all (review the diff!)
+python scripts/regen_golden.py tests/data/macos/arp--basic.txt
 """
 
 from __future__ import annotations

@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import DATA, ROOT
 from test_report import HOSTILE, SAMPLES, built_report
+
+from conftest import DATA, ROOT
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
 ARTIFACTS = ROOT / "tests" / "artifacts"

@@ -34,9 +34,18 @@ def _file(name: str, data: bytes) -> tuple[tarfile.TarInfo, bytes]:
 
 def test_samples_listed_and_default_loads() -> None:
     names = mpkit.samples()
-    assert {"sequoia-ip-discovery", "firewall-blocks-bootpd", "healthy-start", "linux-dhcp-firewalled"} <= set(names)
+    assert {
+        "sequoia-ip-discovery",
+        "firewall-blocks-bootpd",
+        "healthy-start",
+        "linux-dhcp-firewalled",
+    } <= set(names)
     b = mpkit.load_bundle(mpkit.sample())
-    assert b.host.platform == "macos" and b.host.os_version == "15.0" and b.host.multipass_version.startswith("1.14.0")
+    assert (
+        b.host.platform == "macos"
+        and b.host.os_version == "15.0"
+        and b.host.multipass_version.startswith("1.14.0")
+    )
     assert b.clock == "utc"
     assert str(b.frame("daemon_log")["time"].dtype) == "datetime64[ns, UTC]"
     assert (b.coverage["rejected"] == 0).all()
@@ -44,14 +53,18 @@ def test_samples_listed_and_default_loads() -> None:
     assert len(b.failed_sources()) >= 1
 
 
-@pytest.mark.parametrize("name", ["sequoia-ip-discovery", "firewall-blocks-bootpd", "healthy-start", "linux-dhcp-firewalled"])
+@pytest.mark.parametrize(
+    "name", ["sequoia-ip-discovery", "firewall-blocks-bootpd", "healthy-start", "linux-dhcp-firewalled"]
+)
 def test_every_sample_has_attempts_and_entities(name: str) -> None:
     b = mpkit.load_bundle(mpkit.sample(name))
     att = b.attempts
     assert len(att) >= 1 and att["instance"].notna().all()
     ent = b.entities
     assert ent["mac"].notna().any()
-    assert {"time", "source", "kind", "instance", "mac", "ip", "level", "message", "file", "line"} <= set(b.timeline.columns)
+    assert {"time", "source", "kind", "instance", "mac", "ip", "level", "message", "file", "line"} <= set(
+        b.timeline.columns
+    )
 
 
 def test_tar_archive_loads_like_the_directory(tmp_path: Path) -> None:
@@ -68,7 +81,10 @@ def test_zip_archive_loads(tmp_path: Path) -> None:
     arc = tmp_path / "b.zip"
     with zipfile.ZipFile(arc, "w") as zf:
         zf.writestr("multipassd.log", CASE_LOG)
-        zf.writestr("client.txt", "start failed: The following errors occurred:\ndev: timed out waiting for response\n")
+        zf.writestr(
+            "client.txt",
+            "start failed: The following errors occurred:\ndev: timed out waiting for response\n",
+        )
     b = mpkit.load_bundle(arc)
     assert b.kinds() == {"daemon_log", "client"}
 
@@ -80,7 +96,9 @@ def test_zip_archive_loads(tmp_path: Path) -> None:
         (_file("/etc/evil.txt", b"x"), "absolute"),
     ],
 )
-def test_hostile_member_paths_refused(tmp_path: Path, member: tuple[tarfile.TarInfo, bytes], why: str) -> None:
+def test_hostile_member_paths_refused(
+    tmp_path: Path, member: tuple[tarfile.TarInfo, bytes], why: str
+) -> None:
     arc = _tar(tmp_path / "h.tar.gz", [member])
     with pytest.raises(BundleError, match=why):
         mpkit.load_bundle(arc)
@@ -142,7 +160,9 @@ def test_missing_path_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_files_identified_by_content_with_random_names(tmp_path: Path) -> None:
     src = mpkit.sample("firewall-blocks-bootpd")
-    for i, f in enumerate(sorted(p for p in src.iterdir() if p.is_file() and p.name != "manifest.json" and p.stat().st_size)):
+    for i, f in enumerate(
+        sorted(p for p in src.iterdir() if p.is_file() and p.name != "manifest.json" and p.stat().st_size)
+    ):
         shutil.copy(f, tmp_path / f"output-{i}.txt")
     b = mpkit.load_bundle(tmp_path)
     named = mpkit.load_bundle(src)
@@ -154,7 +174,9 @@ def test_paste_with_prose_is_split() -> None:
     text = (
         "Hi, my VM will not start after the update. Here is what I see:\n\n```\n"
         "start failed: The following errors occurred:\nprimary: timed out waiting for response\n```\n\n"
-        "The log says:\n\n" + CASE_LOG + "\nand arp:\n\n? (192.168.64.4) at 52:54:0:2b:9e:61 on bridge100 ifscope [bridge]\n\n"
+        "The log says:\n\n"
+        + CASE_LOG
+        + "\nand arp:\n\n? (192.168.64.4) at 52:54:0:2b:9e:61 on bridge100 ifscope [bridge]\n\n"
         "sw_vers:\nProductName:\t\tmacOS\nProductVersion:\t\t15.0\n\nThanks for any help!\n"
     )
     b = mpkit.load_text(text, "issue.md")
@@ -164,7 +186,9 @@ def test_paste_with_prose_is_split() -> None:
 
 
 def test_non_utf8_bytes_counted_not_fatal(tmp_path: Path) -> None:
-    (tmp_path / "multipassd.log").write_bytes(CASE_LOG.encode() + b"[2024-09-18T13:57:53.000] [info] [dev] bad \xff\xfe bytes\n")
+    (tmp_path / "multipassd.log").write_bytes(
+        CASE_LOG.encode() + b"[2024-09-18T13:57:53.000] [info] [dev] bad \xff\xfe bytes\n"
+    )
     b = mpkit.load_bundle(tmp_path)
     assert b.artifacts[0].decode_errors == 2
     assert len(b.frame("daemon_log")) == 3
@@ -180,7 +204,15 @@ def test_unknown_files_listed_never_fatal(tmp_path: Path) -> None:
 
 def test_manifest_zone_puts_times_in_utc(tmp_path: Path) -> None:
     (tmp_path / "multipassd.log").write_text(CASE_LOG)
-    (tmp_path / "manifest.json").write_text(json.dumps({"format": "mpkit-bundle/1", "host": {"platform": "macos", "timezone": "Europe/Paris"}, "artifacts": []}))
+    (tmp_path / "manifest.json").write_text(
+        json.dumps(
+            {
+                "format": "mpkit-bundle/1",
+                "host": {"platform": "macos", "timezone": "Europe/Paris"},
+                "artifacts": [],
+            }
+        )
+    )
     b = mpkit.load_bundle(tmp_path)
     t = b.frame("daemon_log")["time"].iloc[0]
     assert t == pd.Timestamp("2024-09-18T11:57:52.774", tz="UTC")
@@ -198,3 +230,10 @@ def test_broken_manifest_noted_not_fatal(tmp_path: Path) -> None:
     (tmp_path / "manifest.json").write_text("{not json")
     b = mpkit.load_bundle(tmp_path)
     assert b.manifest is None and b.manifest_errors
+
+
+def test_readme_data_model_matches_the_code() -> None:
+    from mpkit.schema_docs import update
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    assert update(readme) == readme, "README schemas are stale: run `python -m mpkit.schema_docs`"

@@ -20,7 +20,12 @@ NO_SIGNATURE = {"host-hardware-fault", "host-network-change", "guest-boot-slow"}
 @pytest.mark.parametrize("case", CASES, ids=lambda p: p.name)
 def test_real_case(case: Path) -> None:
     exp = json.loads((case / "expected.json").read_text())
-    out = subprocess.run([sys.executable, "-m", "mpkit.cli", "diagnose", str(case), "--json"], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "mpkit.cli", "diagnose", str(case), "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     d = json.loads(out.stdout)
     assert set(d) == {"root_cause", "candidates", "failed_stage", "instance", "missing_evidence"}
     ids = [c["id"] for c in d["candidates"]]

@@ -14,8 +14,8 @@ import time
 from pathlib import Path
 
 import pytest
-from lab import samples
 
+from lab import samples
 from mpkit.collect import (
     CATALOG,
     LiveRunner,

@@ -90,7 +90,9 @@ def test_confidence_is_honest_on_skeleton_only(tmp_path: Path) -> None:
     (tmp_path / "multipassd.log").write_text(
         "[2024-01-01T10:00:00.000] [info] [vm] process state changed to Running\n[2024-01-01T10:00:00.100] [debug] [vm] Waiting for SSH to be up\n"
     )
-    (tmp_path / "client.txt").write_text("start failed: The following errors occurred:\nvm: timed out waiting for response\n")
+    (tmp_path / "client.txt").write_text(
+        "start failed: The following errors occurred:\nvm: timed out waiting for response\n"
+    )
     d = mpkit.diagnose(tmp_path)
     assert d.root_cause.id == "unknown" and d.root_cause.confidence < 0.7
     assert d.missing_evidence
@@ -101,11 +103,16 @@ def test_firewall_state_turns_skeleton_into_a_verdict(tmp_path: Path) -> None:
     (tmp_path / "multipassd.log").write_text(
         "[2024-01-01T10:00:00.000] [info] [vm] process state changed to Running\n[2024-01-01T10:00:00.100] [debug] [vm] Waiting for SSH to be up\n"
     )
-    (tmp_path / "client.txt").write_text("start failed: The following errors occurred:\nvm: timed out waiting for response\n")
+    (tmp_path / "client.txt").write_text(
+        "start failed: The following errors occurred:\nvm: timed out waiting for response\n"
+    )
     (tmp_path / "sw_vers.txt").write_text("ProductName:\tmacOS\nProductVersion:\t14.5\n")
-    (tmp_path / "firewall.txt").write_text("Firewall is enabled. (State = 1)\nFirewall has block all state set to enabled.\n")
+    (tmp_path / "firewall.txt").write_text(
+        "Firewall is enabled. (State = 1)\nFirewall has block all state set to enabled.\n"
+    )
     (tmp_path / "tcpdump.txt").write_text(
-        "16:05:06.191497 IP 0.0.0.0.bootpc > 255.255.255.255.bootps: BOOTP/DHCP, Request from 52:54:00:7b:a1:d4, length 291\n" * 3
+        "16:05:06.191497 IP 0.0.0.0.bootpc > 255.255.255.255.bootps: BOOTP/DHCP, Request from 52:54:00:7b:a1:d4, length 291\n"
+        * 3
     )
     d = mpkit.diagnose(tmp_path)
     assert d.root_cause.id == "firewall-blocks-bootpd"
@@ -127,7 +134,15 @@ def test_cli_json_contract_and_exit_codes(tmp_path: Path) -> None:
     ok = subprocess.run([*run, str(mpkit.sample()), "--json"], capture_output=True, text=True)
     assert ok.returncode == 0
     d = json.loads(ok.stdout)
-    assert set(d["root_cause"]) == {"id", "confidence", "title", "summary", "evidence", "remediation", "references"}
+    assert set(d["root_cause"]) == {
+        "id",
+        "confidence",
+        "title",
+        "summary",
+        "evidence",
+        "remediation",
+        "references",
+    }
     bad = subprocess.run([*run, str(tmp_path / "missing")], capture_output=True, text=True)
     assert bad.returncode != 0 and bad.stderr.startswith("mpkit: ") and bad.stderr.count("\n") == 1
     text = subprocess.run([*run, str(mpkit.sample())], capture_output=True, text=True, check=True).stdout

@@ -14,7 +14,9 @@ DATA = Path(__file__).parent / "data"
 FIXTURES = fixtures(DATA)
 
 
-@pytest.mark.parametrize(("platform", "kind", "path"), FIXTURES, ids=[f"{p}/{f.name}" for p, _, f in FIXTURES])
+@pytest.mark.parametrize(
+    ("platform", "kind", "path"), FIXTURES, ids=[f"{p}/{f.name}" for p, _, f in FIXTURES]
+)
 def test_golden(platform: str, kind: str, path: Path) -> None:
     exp = expected_path(path)
     assert exp.exists(), f"no expected output for {path.name}: run scripts/regen_golden.py and review it"

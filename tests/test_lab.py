@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from lab.fixtures import LabRun, lab_run  # noqa: F401
 
 import mpkit
+from lab.fixtures import LabRun, lab_run  # noqa: F401
 from mpkit.collect.manifest import load as load_manifest
 
 pytestmark = [pytest.mark.root, pytest.mark.slow]

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import CASES_DIR, DATA
 from matplotlib.figure import Figure
 
+from conftest import CASES_DIR, DATA
 from mpkit import plots
 from mpkit.bundle import load_bundle
 from mpkit.diagnose.model import Candidate, Diagnosis, RootCause

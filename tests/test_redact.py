@@ -9,8 +9,8 @@ import re
 import tarfile
 
 import pytest
-from lab import samples
 
+from lab import samples
 from mpkit.collect import Redactor, ReplayRunner, collect, redact_bundle
 from mpkit.collect.manifest import load as load_manifest
 from mpkit.errors import CollectError

@@ -13,12 +13,13 @@ from typing import Any
 import nbformat
 import pandas as pd
 import pytest
-from conftest import CASES_DIR, DATA, ROOT
 
+from conftest import CASES_DIR, DATA, ROOT
 from mpkit import report as R
 from mpkit.bundle import load_bundle
 from mpkit.diagnose import diagnose
 from mpkit.errors import ReportError
+from mpkit.samples import DEFAULT as SAMPLE_DEFAULT
 
 SAMPLES = ["sequoia-ip-discovery", "firewall-blocks-bootpd", "healthy-start", "linux-dhcp-firewalled"]
 CASES = ["001", "009", "016"]
@@ -86,7 +87,7 @@ def html_problems(text: str) -> list[str]:
 def test_validate_defaults_to_the_sample() -> None:
     p = R.validate_parameters({})
     assert set(p) == set(R.PARAMETERS)
-    assert Path(p["bundle"]) == (DATA / R.DEFAULT_SAMPLE).resolve()
+    assert Path(p["bundle"]) == (DATA / SAMPLE_DEFAULT).resolve()
     assert p["redact"] is False and p["instance"] is None
     assert R.validate_parameters({"bundle": "sample:healthy-start"})["bundle"].endswith("healthy-start")
 
@@ -105,7 +106,7 @@ def test_validate_defaults_to_the_sample() -> None:
         ({"since": "not a time"}, "not a time"),
         ({"since": "2024-01-02", "until": "2024-01-01"}, "after until"),
         ({"since": "2024-01-01T00:00:00+01:00", "until": "2024-01-02"}, "both"),
-        ({"bundle": "sample:nope"}, "no sample bundle"),
+        ({"bundle": "sample:nope"}, "no sample named"),
     ],
 )
 def test_validate_rejects(params: dict[str, Any], words: str) -> None:
@@ -119,7 +120,7 @@ def test_report_validates_before_any_kernel(monkeypatch: pytest.MonkeyPatch, tmp
 
     monkeypatch.setattr(R, "ensure_kernel", boom)
     with pytest.raises(ReportError, match="attempt"):
-        R.report(DATA / R.DEFAULT_SAMPLE, tmp_path / "r.html", attempt=-1)
+        R.report(DATA / SAMPLE_DEFAULT, tmp_path / "r.html", attempt=-1)
     assert not (tmp_path / "r.html").exists()
 
 
@@ -270,7 +271,7 @@ def test_failing_cell_gives_partial_report_and_error(monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(R, "notebook_path", lambda name="diagnose": broken)
     out = tmp_path / "r.html"
     with pytest.raises(ReportError, match="the checklist broke"):
-        R.report(DATA / R.DEFAULT_SAMPLE, out, quiet=True, keep_notebook=True)
+        R.report(DATA / SAMPLE_DEFAULT, out, quiet=True, keep_notebook=True)
     text = out.read_text(encoding="utf-8")
     assert 'id="mpkit-error"' in text and "This report is incomplete" in text
     assert 'id="verdict"' in text, "everything up to the failure is kept"
@@ -283,7 +284,7 @@ def test_failing_cell_gives_partial_report_and_error(monkeypatch: pytest.MonkeyP
 def test_bad_instance_fails_in_kernel_with_banner(tmp_path: Path) -> None:
     out = tmp_path / "r.html"
     with pytest.raises(ReportError, match="no instance 'nope'"):
-        R.report(DATA / R.DEFAULT_SAMPLE, out, instance="nope", quiet=True)
+        R.report(DATA / SAMPLE_DEFAULT, out, instance="nope", quiet=True)
     assert "This report is incomplete" in out.read_text(encoding="utf-8")
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import nbformat
 import pandas as pd
 import pytest
-from conftest import DATA
 
+from conftest import DATA
 from mpkit import report as R
 from mpkit.bundle import load_bundle
 from mpkit.plots import plain_times

@@ -119,7 +119,9 @@ _UUID = re.compile(
 _HEX32 = re.compile(r"(?<![0-9A-Fa-f])[0-9a-f]{32}(?![0-9A-Fa-f])")
 _LONG_HEXCOLON = re.compile(r"(?<![0-9A-Fa-f:])[0-9A-Fa-f]{1,2}(?::[0-9A-Fa-f]{1,2}){6,}(?![0-9A-Fa-f:])")
 _HEX12_MAC = re.compile(r"(?<![0-9A-Za-z-])[0-9A-F]{12}(?![0-9A-Za-z-])")
-_IPV4 = re.compile(r"(?<![\d.])(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?!\.?[0-9A-Fa-f])")  # not the head of a dotted MAC
+_IPV4 = re.compile(
+    r"(?<![\d.])(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?!\.?[0-9A-Fa-f])"
+)  # not the head of a dotted MAC
 _IPV6 = re.compile(r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])")
 
 _CLEAN_PUBLIC = [o for o in range(1, 224) if o not in (10, 100, 127, 169, 172, 192, 198, 203)]

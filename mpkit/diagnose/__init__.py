@@ -3,4 +3,15 @@
 from .engine import causes, diagnose, rules
 from .model import Candidate, CheckResult, Diagnosis, Evidence, Finding, RootCause, Step
 
-__all__ = ["Candidate", "CheckResult", "Diagnosis", "Evidence", "Finding", "RootCause", "Step", "causes", "diagnose", "rules"]
+__all__ = [
+    "Candidate",
+    "CheckResult",
+    "Diagnosis",
+    "Evidence",
+    "Finding",
+    "RootCause",
+    "Step",
+    "causes",
+    "diagnose",
+    "rules",
+]

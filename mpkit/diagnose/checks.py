@@ -62,7 +62,9 @@ def _res(cid: str, state: str, summary: str, evidence: Iterable[Evidence] = (), 
 
 def ev(file: Any, line: Any, excerpt: Any) -> Evidence:
     loc = f"line {int(line)}" if line is not None and not pd.isna(line) else "whole file"
-    return Evidence(str(file), loc, str(excerpt).strip().splitlines()[0][:300] if str(excerpt).strip() else "")
+    return Evidence(
+        str(file), loc, str(excerpt).strip().splitlines()[0][:300] if str(excerpt).strip() else ""
+    )
 
 
 def parse_version(v: str | None) -> tuple[int, ...] | None:
@@ -92,7 +94,11 @@ def _sources(ctx: Context, where: list[str]) -> list[tuple[str, pd.DataFrame, st
     if "kernel" in where:
         out.append(("kernel", ctx.bundle.frame("kernel_log"), "message"))
     if "notes" in where:
-        out.append(("notes", ctx.bundle.frame("notes"), "message") if "notes" in ctx.bundle.frames else ("notes", pd.DataFrame(), "message"))
+        out.append(
+            ("notes", ctx.bundle.frame("notes"), "message")
+            if "notes" in ctx.bundle.frames
+            else ("notes", pd.DataFrame(), "message")
+        )
     return out
 
 
@@ -114,7 +120,14 @@ def _make_signature_check(sig: dict[str, Any]) -> CheckFn:
                 line_text = next((ln for ln in text.splitlines() if m and m.group(0) in ln), text)
                 found.append(ev(r.file, r.line, line_text))
         if found:
-            return _res(sig["check"], "fail", f"found: {found[0].excerpt}", found, excerpt=found[0].excerpt, count=len(found))
+            return _res(
+                sig["check"],
+                "fail",
+                f"found: {found[0].excerpt}",
+                found,
+                excerpt=found[0].excerpt,
+                count=len(found),
+            )
         if not looked:
             return _res(sig["check"], "not-collected", "no daemon log or client output to search")
         return _res(sig["check"], "pass", "not seen")
@@ -169,20 +182,52 @@ def lease_for_instance(ctx: Context) -> CheckResult:
         mine = le[le["mac"] == ctx.mac]
         if len(mine):
             r = mine.iloc[-1]
-            return _res(cid, "pass", f"lease {r['ip']} for {ctx.mac}", [ev(r["file"], r["line"], r["raw"])], ip=r["ip"], file=r["file"])
+            return _res(
+                cid,
+                "pass",
+                f"lease {r['ip']} for {ctx.mac}",
+                [ev(r["file"], r["line"], r["raw"])],
+                ip=r["ip"],
+                file=r["file"],
+            )
         ff = le[le["hw_type"].astype("str").str.lower() == "ff"]
         if len(ff):
-            return _res(cid, "warn", f"no lease under {ctx.mac}, but {len(ff)} lease(s) carry only a client-id (ff,…) and may be the guest's",
-                        [ev(r["file"], r["line"], r["raw"]) for _, r in ff.head(3).iterrows()], file=files)
-        return _res(cid, "fail", f"no lease for {ctx.mac} in {files} ({len(le)} entries)", [ev(first, None, f"{len(le)} lease entries, none for {ctx.mac}")], file=files, mac=ctx.mac)
+            return _res(
+                cid,
+                "warn",
+                f"no lease under {ctx.mac}, but {len(ff)} lease(s) carry only a client-id (ff,…) and may be the guest's",
+                [ev(r["file"], r["line"], r["raw"]) for _, r in ff.head(3).iterrows()],
+                file=files,
+            )
+        return _res(
+            cid,
+            "fail",
+            f"no lease for {ctx.mac} in {files} ({len(le)} entries)",
+            [ev(first, None, f"{len(le)} lease entries, none for {ctx.mac}")],
+            file=files,
+            mac=ctx.mac,
+        )
     if ctx.instance:
         named = le[le["name"] == ctx.instance]
         if len(named):
             r = named.iloc[-1]
-            return _res(cid, "pass", f"lease {r['ip']} named {ctx.instance}", [ev(r["file"], r["line"], r["raw"])], ip=r["ip"], file=r["file"])
+            return _res(
+                cid,
+                "pass",
+                f"lease {r['ip']} named {ctx.instance}",
+                [ev(r["file"], r["line"], r["raw"])],
+                ip=r["ip"],
+                file=r["file"],
+            )
         if le["mac"].notna().any() and not le["name"].isna().all():
-            return _res(cid, "fail", f"no lease named {ctx.instance} in {files} (the instance's MAC is unknown)",
-                        [ev(first, None, f"{len(le)} lease entries, none named {ctx.instance}")], file=files, mac="the instance")
+            return _res(
+                cid,
+                "fail",
+                f"no lease named {ctx.instance} in {files} (the instance's MAC is unknown)",
+                [ev(first, None, f"{len(le)} lease entries, none named {ctx.instance}")],
+                file=files,
+                mac="the instance",
+            )
     return _res(cid, "warn", "the instance's MAC is unknown, so its lease cannot be identified")
 
 
@@ -197,9 +242,20 @@ def arp_for_instance(ctx: Context) -> CheckResult:
     mine = nb[(nb["mac"] == ctx.mac)]
     if len(mine):
         r = mine.iloc[-1]
-        return _res(cid, "pass", f"{r['ip']} at {ctx.mac} on {r['interface']}", [ev(r["file"], r["line"], f"{r['ip']} at {ctx.mac} on {r['interface']}")],
-                    ip=r["ip"], interface=r["interface"])
-    return _res(cid, "fail", f"no neighbour entry for {ctx.mac} ({len(nb)} entries)", [ev(nb["file"].iloc[0] if len(nb) else "arp.txt", None, f"{len(nb)} entries, none for {ctx.mac}")])
+        return _res(
+            cid,
+            "pass",
+            f"{r['ip']} at {ctx.mac} on {r['interface']}",
+            [ev(r["file"], r["line"], f"{r['ip']} at {ctx.mac} on {r['interface']}")],
+            ip=r["ip"],
+            interface=r["interface"],
+        )
+    return _res(
+        cid,
+        "fail",
+        f"no neighbour entry for {ctx.mac} ({len(nb)} entries)",
+        [ev(nb["file"].iloc[0] if len(nb) else "arp.txt", None, f"{len(nb)} entries, none for {ctx.mac}")],
+    )
 
 
 @check("lease.ff-identifiers", "leases recorded under `ff,` client identifiers (no MAC)")
@@ -212,7 +268,13 @@ def lease_ff(ctx: Context) -> CheckResult:
         le = le[le["snapshot_at"].isna()]  # the lease file itself, not its snapshot history
     ff = le[le["hw_type"].astype("str").str.lower() == "ff"]
     if len(ff):
-        return _res(cid, "fail", f"{len(ff)} lease(s) with hw_address=ff,…", [ev(r["file"], r["line"], r["raw"]) for _, r in ff.iterrows()], count=len(ff))
+        return _res(
+            cid,
+            "fail",
+            f"{len(ff)} lease(s) with hw_address=ff,…",
+            [ev(r["file"], r["line"], r["raw"]) for _, r in ff.iterrows()],
+            count=len(ff),
+        )
     return _res(cid, "pass", "every lease carries a MAC")
 
 
@@ -226,7 +288,9 @@ def sequoia(ctx: Context) -> CheckResult:
     v = ".".join(map(str, ctx.version))
     os_ = ".".join(map(str, ctx.os_version))
     if ctx.version <= (1, 14, 0) and ctx.os_version >= (15,):
-        return _res(cid, "fail", f"Multipass {v} reads the lease file; macOS {os_} changed it", version=v, os=os_)
+        return _res(
+            cid, "fail", f"Multipass {v} reads the lease file; macOS {os_} changed it", version=v, os=os_
+        )
     return _res(cid, "pass", f"Multipass {v} on macOS {os_}", version=v, os=os_)
 
 
@@ -286,19 +350,31 @@ def _dhcp_exchange(ctx: Context) -> tuple[int, int, list[Evidence], list[str]]:
 def dhcp_unanswered(ctx: Context) -> CheckResult:
     cid = "dhcp.requests-unanswered"
     if not (_collected(ctx, "tcpdump", "unified_log", "journal_text", "journal_json")):
-        return _not_collected(cid, ctx, "DHCP capture / bootpd or dnsmasq log", "tcpdump", "bootpd", "journal")
+        return _not_collected(
+            cid, ctx, "DHCP capture / bootpd or dnsmasq log", "tcpdump", "bootpd", "journal"
+        )
     req, rep, evid, sources = _dhcp_exchange(ctx)
     src = ", ".join(sources) or "captures"
     who = ctx.mac or "a QEMU MAC"
     if req and not rep:
-        return _res(cid, "fail", f"{req} request(s) from {who}, no reply ({src})", evid, requests=req, mac=who, source=src)
+        return _res(
+            cid,
+            "fail",
+            f"{req} request(s) from {who}, no reply ({src})",
+            evid,
+            requests=req,
+            mac=who,
+            source=src,
+        )
     if rep:
         return _res(cid, "pass", f"{rep} repl(ies) to {who} ({src})", evid, source=src)
     return _res(cid, "warn", "no DHCP traffic for the instance in the captures", source=src)
 
 
 R_DNSMASQ_UP = re.compile(r"^started, version|^DHCP, IP range|^DHCP, sockets bound")
-R_DNSMASQ_DOWN = re.compile(r"^exiting on receipt of|^FAILED to start up|dnsmasq died|dnsmasq failed to start|cannot open or create lease file")
+R_DNSMASQ_DOWN = re.compile(
+    r"^exiting on receipt of|^FAILED to start up|dnsmasq died|dnsmasq failed to start|cannot open or create lease file"
+)
 
 
 @check("dhcp.server-running", "Multipass's dnsmasq is running (Linux)")
@@ -312,11 +388,22 @@ def dhcp_server(ctx: Context) -> CheckResult:
         dns = pr[pr["is_dnsmasq"].fillna(False).astype(bool)]
         if len(dns):
             r = dns.iloc[0]
-            return _res(cid, "pass", "a dnsmasq process runs", [ev(r["file"], r["line"], r["command"])], detail="a dnsmasq process is in the process list")
+            return _res(
+                cid,
+                "pass",
+                "a dnsmasq process runs",
+                [ev(r["file"], r["line"], r["command"])],
+                detail="a dnsmasq process is in the process list",
+            )
         if pr["is_multipassd"].fillna(False).astype(bool).any():
             r = pr[pr["is_multipassd"].fillna(False).astype(bool)].iloc[0]
-            return _res(cid, "fail", "multipassd runs but no dnsmasq process", [ev(r["file"], r["line"], r["command"])],
-                        detail="multipassd runs but no dnsmasq process is in the process list")
+            return _res(
+                cid,
+                "fail",
+                "multipassd runs but no dnsmasq process",
+                [ev(r["file"], r["line"], r["command"])],
+                detail="multipassd runs but no dnsmasq process is in the process list",
+            )
     dl = ctx.bundle.frame("daemon_log")
     msg = dl["message"].astype("str") if len(dl) else pd.Series([], dtype="str")
     is_dns = dl["program"].astype("str").str.startswith("dnsmasq") if len(dl) else msg.astype(bool)
@@ -326,10 +413,22 @@ def dhcp_server(ctx: Context) -> CheckResult:
     last_down = int(down["line"].max()) if len(down) else -1
     if last_down > last_up:
         r = down[down["line"] == last_down].iloc[0]
-        return _res(cid, "fail", f"dnsmasq stopped: {r['message']}", [ev(r["file"], r["line"], r["message"])], detail=f"dnsmasq stopped: {r['message']}")
+        return _res(
+            cid,
+            "fail",
+            f"dnsmasq stopped: {r['message']}",
+            [ev(r["file"], r["line"], r["message"])],
+            detail=f"dnsmasq stopped: {r['message']}",
+        )
     if last_up >= 0:
         r = up[up["line"] == last_up].iloc[0]
-        return _res(cid, "pass", "dnsmasq started", [ev(r["file"], r["line"], r["message"])], detail=str(r["message"])[:80])
+        return _res(
+            cid,
+            "pass",
+            "dnsmasq started",
+            [ev(r["file"], r["line"], r["message"])],
+            detail=str(r["message"])[:80],
+        )
     return _res(cid, "not-collected", "no journal dnsmasq lines or process list")
 
 
@@ -342,13 +441,22 @@ def no_discover(ctx: Context) -> CheckResult:
     if server.state != "pass":
         return _res(cid, "not-collected", "dnsmasq's own log is not in the bundle")
     dl = ctx.bundle.frame("daemon_log")
-    dn = dl[dl["program"].astype("str").str.startswith("dnsmasq") & dl["message"].astype("str").str.startswith("DHCPDISCOVER")]
+    dn = dl[
+        dl["program"].astype("str").str.startswith("dnsmasq")
+        & dl["message"].astype("str").str.startswith("DHCPDISCOVER")
+    ]
     if ctx.mac:
         dn = dn[dn["mac"] == ctx.mac]
     if len(dn):
         r = dn.iloc[-1]
         return _res(cid, "pass", "DHCPDISCOVER received", [ev(r["file"], r["line"], r["message"])])
-    return _res(cid, "fail", "dnsmasq is up but logged no DHCPDISCOVER for the instance", list(server.evidence), server=server.facts.get("detail", ""))
+    return _res(
+        cid,
+        "fail",
+        "dnsmasq is up but logged no DHCPDISCOVER for the instance",
+        list(server.evidence),
+        server=server.facts.get("detail", ""),
+    )
 
 
 @check("lease.pool-full", "the DHCP pool has free addresses")
@@ -357,7 +465,11 @@ def pool_full(ctx: Context) -> CheckResult:
     if not _collected(ctx, "dhcpd_leases", "dnsmasq_leases"):
         return _not_collected(cid, ctx, "lease file", "dhcpd_leases", "dnsmasq")
     le = ctx.bundle.frame("leases")
-    le = le[le["snapshot_at"].isna()] if le["snapshot_at"].notna().any() and le["snapshot_at"].isna().any() else le
+    le = (
+        le[le["snapshot_at"].isna()]
+        if le["snapshot_at"].notna().any() and le["snapshot_at"].isna().any()
+        else le
+    )
     if le["snapshot_at"].notna().all() and len(le):
         le = le[le["snapshot_at"] == le["snapshot_at"].max()]
     size = 253
@@ -365,7 +477,11 @@ def pool_full(ctx: Context) -> CheckResult:
     if len(cfg) and cfg["net_range_start"].notna().any():
         try:
             r = cfg.dropna(subset=["net_range_start", "net_range_end"]).iloc[0]
-            size = int(ipaddress.ip_address(r["net_range_end"])) - int(ipaddress.ip_address(r["net_range_start"])) + 1
+            size = (
+                int(ipaddress.ip_address(r["net_range_end"]))
+                - int(ipaddress.ip_address(r["net_range_start"]))
+                + 1
+            )
         except ValueError:
             pass
     dl = ctx.bundle.frame("daemon_log")
@@ -381,7 +497,14 @@ def pool_full(ctx: Context) -> CheckResult:
     # leases in the instance's subnet only (bootpd's file is shared by other subnets)
     n = len(live)
     if n >= max(2, int(size * 0.9)):
-        return _res(cid, "fail", f"{n} live leases for a range of {size}", [ev(live["file"].iloc[0], None, f"{n} distinct leased IPs")], live=n, size=size)
+        return _res(
+            cid,
+            "fail",
+            f"{n} live leases for a range of {size}",
+            [ev(live["file"].iloc[0], None, f"{n} distinct leased IPs")],
+            live=n,
+            size=size,
+        )
     return _res(cid, "pass", f"{n} leases for a range of {size}", live=n, size=size)
 
 
@@ -391,20 +514,38 @@ def lease_damaged(ctx: Context) -> CheckResult:
     if not _collected(ctx, "dhcpd_leases", "dnsmasq_leases"):
         return _not_collected(cid, ctx, "lease file", "dhcpd_leases", "dnsmasq")
     le = ctx.bundle.frame("leases")
-    base = le[le["snapshot_at"].isna()] if le["snapshot_at"].isna().any() else le[le["snapshot_at"] == le["snapshot_at"].max()]
+    base = (
+        le[le["snapshot_at"].isna()]
+        if le["snapshot_at"].isna().any()
+        else le[le["snapshot_at"] == le["snapshot_at"].max()]
+    )
     bad = base[base["malformed"].fillna(False).astype(bool)]
     dup = base[base["duplicate"].fillna(False).astype(bool)]
     if ctx.mac:
         dup = dup[dup["mac"] == ctx.mac] if len(dup[dup["mac"] == ctx.mac]) else dup.iloc[0:0]
-    rejected = sum(a.coverage.get("rejected", 0) for a in ctx.bundle.artifacts if a.kind in ("dhcpd_leases", "dnsmasq_leases") and a.snapshot_at is None)
+    rejected = sum(
+        a.coverage.get("rejected", 0)
+        for a in ctx.bundle.artifacts
+        if a.kind in ("dhcpd_leases", "dnsmasq_leases") and a.snapshot_at is None
+    )
     if len(bad) or len(dup) or rejected:
         parts = []
         if len(dup):
-            parts.append(f"{len(dup)} duplicate entries for the instance's MAC" if ctx.mac else f"{len(dup)} duplicate entries")
+            parts.append(
+                f"{len(dup)} duplicate entries for the instance's MAC"
+                if ctx.mac
+                else f"{len(dup)} duplicate entries"
+            )
         if len(bad) or rejected:
             parts.append(f"{max(len(bad), rejected)} malformed entries/lines")
         rows = pd.concat([dup, bad]).head(MAX_EVIDENCE)
-        return _res(cid, "fail", "; ".join(parts), [ev(r["file"], r["line"], r["raw"]) for _, r in rows.iterrows()], detail="; ".join(parts))
+        return _res(
+            cid,
+            "fail",
+            "; ".join(parts),
+            [ev(r["file"], r["line"], r["raw"]) for _, r in rows.iterrows()],
+            detail="; ".join(parts),
+        )
     return _res(cid, "pass", f"{len(base)} well-formed entries")
 
 
@@ -416,8 +557,10 @@ def app_firewall(ctx: Context) -> CheckResult:
     if not _collected(ctx, "firewall"):
         return _not_collected(cid, ctx, "firewall state (socketfilterfw)", "firewall")
     fw = ctx.bundle.frame("firewall")
+
     def setting(name: str) -> pd.DataFrame:
         return fw[(fw["setting"] == name)]
+
     g, b = setting("global_state"), setting("block_all")
     apps = fw[fw["setting"] == "app"]
     boot = apps[apps["app"].astype("str").str.contains("bootpd", na=False)]
@@ -435,7 +578,14 @@ def app_firewall(ctx: Context) -> CheckResult:
         why.append("bootpd is not in the allowed apps")
     if on:
         detail = " (" + ", ".join(why) + ")" if why else ""
-        return _res(cid, "fail", f"firewall enabled{detail}", evid, detail=f"the application firewall is enabled{detail}", fw_detail=detail)
+        return _res(
+            cid,
+            "fail",
+            f"firewall enabled{detail}",
+            evid,
+            detail=f"the application firewall is enabled{detail}",
+            fw_detail=detail,
+        )
     if not len(g):
         return _res(cid, "could-not-parse", "firewall.txt has no global state line")
     return _res(cid, "pass", "firewall disabled", evid, detail="the application firewall is off")
@@ -452,13 +602,23 @@ def host_firewall(ctx: Context) -> CheckResult:
     drops = hf[hf["drops_dhcp"].fillna(False).astype(bool)]
     if len(drops):
         r = drops.iloc[0]
-        return _res(cid, "fail", f"{r['tool']} drops DHCP: {r['rule']}", [ev(x["file"], x["line"], x["rule"]) for _, x in drops.iterrows()],
-                    detail=f"{r['tool']} rule drops DHCP on the bridge: {str(r['rule']).strip()}")
+        return _res(
+            cid,
+            "fail",
+            f"{r['tool']} drops DHCP: {r['rule']}",
+            [ev(x["file"], x["line"], x["rule"]) for _, x in drops.iterrows()],
+            detail=f"{r['tool']} rule drops DHCP on the bridge: {str(r['rule']).strip()}",
+        )
     ufw = hf[(hf["tool"] == "ufw") & hf["active"].fillna(False).astype(bool)]
     if len(ufw):
         r = ufw.iloc[0]
-        return _res(cid, "warn", "ufw is active", [ev(r["file"], r["line"], r["rule"] if isinstance(r["rule"], str) else "Status: active")],
-                    detail="ufw is active and may filter the bridge")
+        return _res(
+            cid,
+            "warn",
+            "ufw is active",
+            [ev(r["file"], r["line"], r["rule"] if isinstance(r["rule"], str) else "Status: active")],
+            detail="ufw is active and may filter the bridge",
+        )
     return _res(cid, "pass", "no rule dropping DHCP", detail="no firewall rule drops DHCP on the bridge")
 
 
@@ -471,7 +631,13 @@ def pf(ctx: Context) -> CheckResult:
     drops = pr[pr["drops_dhcp"].fillna(False).astype(bool)]
     if len(drops):
         r = drops.iloc[0]
-        return _res(cid, "fail", f"pf blocks DHCP: {r['rule']}", [ev(r["file"], r["line"], r["rule"])], detail=f"pf rule blocks DHCP: {r['rule']}")
+        return _res(
+            cid,
+            "fail",
+            f"pf blocks DHCP: {r['rule']}",
+            [ev(r["file"], r["line"], r["rule"])],
+            detail=f"pf rule blocks DHCP: {r['rule']}",
+        )
     return _res(cid, "pass", "no pf rule blocks DHCP")
 
 
@@ -486,26 +652,45 @@ def vpn_routes(ctx: Context) -> CheckResult:
     defaults = rt4[rt4["is_default"].fillna(False).astype(bool)]
     if len(defaults) and bool(defaults["via_tunnel"].fillna(False).astype(bool).iloc[0]):
         r = defaults.iloc[0]
-        return _res(cid, "fail", f"default route via {r['interface']}", [ev(r["file"], r["line"], r["raw"])],
-                    detail=f"the default route goes through the tunnel {r['interface']} ahead of the physical interface",
-                    route_detail="the default route")
-    vm_nets = [n for n in rt4["destination"].dropna().astype(str) if re.match(r"^(192\.168\.(64|65|66|67|252)|10\.)", n)]
+        return _res(
+            cid,
+            "fail",
+            f"default route via {r['interface']}",
+            [ev(r["file"], r["line"], r["raw"])],
+            detail=f"the default route goes through the tunnel {r['interface']} ahead of the physical interface",
+            route_detail="the default route",
+        )
+    vm_nets = [
+        n
+        for n in rt4["destination"].dropna().astype(str)
+        if re.match(r"^(192\.168\.(64|65|66|67|252)|10\.)", n)
+    ]
     bad = tun[tun["destination"].astype("str").isin(vm_nets)]
     if len(bad):
         r = bad.iloc[0]
-        return _res(cid, "fail", f"{r['destination']} via {r['interface']}", [ev(r["file"], r["line"], r["raw"])],
-                    detail=f"the VM subnet {r['destination']} is routed through {r['interface']}", route_detail=f"the VM subnet {r['destination']}")
+        return _res(
+            cid,
+            "fail",
+            f"{r['destination']} via {r['interface']}",
+            [ev(r["file"], r["line"], r["raw"])],
+            detail=f"the VM subnet {r['destination']} is routed through {r['interface']}",
+            route_detail=f"the VM subnet {r['destination']}",
+        )
     return _res(cid, "pass", f"{len(rt4)} IPv4 routes, none through a tunnel for the VM")
 
 
-def _nets(frame: pd.DataFrame) -> list[tuple[str, ipaddress.IPv4Network, Any, Any, bool]]:
+def _nets(
+    frame: pd.DataFrame,
+) -> list[tuple[str, ipaddress.IPv4Network | ipaddress.IPv6Network, Any, Any, bool]]:
     out = []
     for r in frame.itertuples(index=False):
         for addr in str(r.inet_all or "").split(","):
             addr = addr.strip()
             if "/" in addr:
                 try:
-                    out.append((str(r.name), ipaddress.ip_interface(addr).network, r.file, r.line, bool(r.is_bridge)))
+                    out.append(
+                        (str(r.name), ipaddress.ip_interface(addr).network, r.file, r.line, bool(r.is_bridge))
+                    )
                 except ValueError:
                     continue
     return out
@@ -522,8 +707,13 @@ def subnet_overlap(ctx: Context) -> CheckResult:
     for b in bridges:
         for o in others:
             if b[1].overlaps(o[1]):
-                return _res(cid, "fail", f"{b[0]} {b[1]} overlaps {o[0]} {o[1]}", [ev(b[2], b[3], f"{b[0]} {b[1]}"), ev(o[2], o[3], f"{o[0]} {o[1]}")],
-                            detail=f"the bridge {b[0]} ({b[1]}) overlaps {o[0]} ({o[1]})")
+                return _res(
+                    cid,
+                    "fail",
+                    f"{b[0]} {b[1]} overlaps {o[0]} {o[1]}",
+                    [ev(b[2], b[3], f"{b[0]} {b[1]}"), ev(o[2], o[3], f"{o[0]} {o[1]}")],
+                    detail=f"the bridge {b[0]} ({b[1]}) overlaps {o[0]} ({o[1]})",
+                )
     if not bridges:
         return _res(cid, "not-applicable", "no bridge with an address")
     return _res(cid, "pass", "no overlap")
@@ -558,20 +748,47 @@ def bridge(ctx: Context) -> CheckResult:
         br = itf[itf["name"] == known]
         name = known
     else:
-        br = itf[itf["is_bridge"].fillna(False).astype(bool) & itf["name"].astype("str").str.match(r"^(bridge1\d\d|mpqemubr)")]
+        br = itf[
+            itf["is_bridge"].fillna(False).astype(bool)
+            & itf["name"].astype("str").str.match(r"^(bridge1\d\d|mpqemubr)")
+        ]
         name = "mpqemubr0" if ctx.platform == "linux" else "bridge100"
     if br.empty:
-        return _res(cid, "fail", f"no VM bridge ({name}) among {len(itf)} interfaces", [ev(itf["file"].iloc[0], None, f"{len(itf)} interfaces, no {name}")],
-                    detail=f"no VM bridge ({name}) in the interface list", bridge=name)
+        return _res(
+            cid,
+            "fail",
+            f"no VM bridge ({name}) among {len(itf)} interfaces",
+            [ev(itf["file"].iloc[0], None, f"{len(itf)} interfaces, no {name}")],
+            detail=f"no VM bridge ({name}) in the interface list",
+            bridge=name,
+        )
     r = br.iloc[0]
     down = not bool(r["up"]) if pd.notna(r["up"]) else False
     inactive = str(r["status"]).lower() in ("inactive", "down")
     noaddr = pd.isna(r["inet"])
     if down or inactive or noaddr:
         why = "down" if down or inactive else "has no IPv4 address"
-        return _res(cid, "fail", f"{r['name']} {why}", [ev(r["file"], r["line"], f"{r['name']} flags={r['flags']} status={r['status']} inet={r['inet']}")],
-                    detail=f"the bridge {r['name']} is {why}", bridge=r["name"])
-    return _res(cid, "pass", f"{r['name']} up with {r['inet']}", detail=f"{r['name']} is up with {r['inet']}", bridge=r["name"])
+        return _res(
+            cid,
+            "fail",
+            f"{r['name']} {why}",
+            [
+                ev(
+                    r["file"],
+                    r["line"],
+                    f"{r['name']} flags={r['flags']} status={r['status']} inet={r['inet']}",
+                )
+            ],
+            detail=f"the bridge {r['name']} is {why}",
+            bridge=r["name"],
+        )
+    return _res(
+        cid,
+        "pass",
+        f"{r['name']} up with {r['inet']}",
+        detail=f"{r['name']} is up with {r['inet']}",
+        bridge=r["name"],
+    )
 
 
 @check("host.other-hypervisor", "no other hypervisor is running")
@@ -593,7 +810,14 @@ def other_hv(ctx: Context) -> CheckResult:
             found.append(ev(r["file"], r["line"], r["name"]))
     if found:
         other = ", ".join(sorted(set(names)))
-        return _res(cid, "fail", f"found: {other}", found, detail=f"another hypervisor is present: {other}", other=other)
+        return _res(
+            cid,
+            "fail",
+            f"found: {other}",
+            found,
+            detail=f"another hypervisor is present: {other}",
+            other=other,
+        )
     if not _collected(ctx, "processes", "ifconfig"):
         return _not_collected(cid, ctx, "process list / interfaces", "processes")
     return _res(cid, "pass", "none seen")
@@ -608,7 +832,13 @@ def hv_support(ctx: Context) -> CheckResult:
         return _res(cid, "not-collected", "kern.hv_support not in the bundle")
     r = hv.iloc[-1]
     if str(r["value"]).strip() == "0":
-        return _res(cid, "fail", "kern.hv_support: 0", [ev(r["file"], r["line"], "kern.hv_support: 0")], detail="kern.hv_support is 0")
+        return _res(
+            cid,
+            "fail",
+            "kern.hv_support: 0",
+            [ev(r["file"], r["line"], "kern.hv_support: 0")],
+            detail="kern.hv_support is 0",
+        )
     return _res(cid, "pass", f"kern.hv_support: {r['value']}")
 
 
@@ -621,8 +851,13 @@ def disk_usage(ctx: Context) -> CheckResult:
     full = df[df["use_pct"].fillna(0).astype(int) >= 98]
     if len(full):
         r = full.iloc[0]
-        return _res(cid, "fail", f"{r['mounted_on']} {r['use_pct']}% full", [ev(r["file"], r["line"], f"{r['filesystem']} {r['use_pct']}% {r['mounted_on']}")],
-                    detail=f"{r['mounted_on']} is {r['use_pct']}% full")
+        return _res(
+            cid,
+            "fail",
+            f"{r['mounted_on']} {r['use_pct']}% full",
+            [ev(r["file"], r["line"], f"{r['filesystem']} {r['use_pct']}% {r['mounted_on']}")],
+            detail=f"{r['mounted_on']} is {r['use_pct']}% full",
+        )
     return _res(cid, "pass", "no filesystem ≥ 98% full")
 
 
@@ -637,10 +872,27 @@ def running_with_ip(ctx: Context) -> CheckResult:
         return _res(cid, "not-applicable", f"{ctx.instance} not listed")
     r = cand.iloc[-1]
     if str(r["state"]).lower() == "running" and isinstance(r["ipv4"], str):
-        return _res(cid, "pass", f"Running with {r['ipv4']}", [ev(r["file"], r["line"], f"{r['name'] if isinstance(r['name'], str) else ''} {r['state']} {r['ipv4']}")],
-                    instance=ctx.instance or r["name"], ip=r["ipv4"])
-    return _res(cid, "fail", f"state {r['state']}, IPv4 {r['ipv4'] if isinstance(r['ipv4'], str) else '--'}",
-                [ev(r["file"], r["line"], f"{r['state']}")], inst_state=r["state"])
+        return _res(
+            cid,
+            "pass",
+            f"Running with {r['ipv4']}",
+            [
+                ev(
+                    r["file"],
+                    r["line"],
+                    f"{r['name'] if isinstance(r['name'], str) else ''} {r['state']} {r['ipv4']}",
+                )
+            ],
+            instance=ctx.instance or r["name"],
+            ip=r["ipv4"],
+        )
+    return _res(
+        cid,
+        "fail",
+        f"state {r['state']}, IPv4 {r['ipv4'] if isinstance(r['ipv4'], str) else '--'}",
+        [ev(r["file"], r["line"], f"{r['state']}")],
+        inst_state=r["state"],
+    )
 
 
 @check("instance-db.state", "the daemon's instance database is consistent")
@@ -654,7 +906,13 @@ def db_state(ctx: Context) -> CheckResult:
         return _res(cid, "not-applicable", "instance not in the database")
     r = mine.iloc[-1]
     if r["state_name"] == "unknown":
-        return _res(cid, "fail", "stored state is unknown (8)", [ev(r["file"], r["line"], f"{r['name']}: state {r['state']}")], detail="the instance database stores state 8 (unknown)")
+        return _res(
+            cid,
+            "fail",
+            "stored state is unknown (8)",
+            [ev(r["file"], r["line"], f"{r['name']}: state {r['state']}")],
+            detail="the instance database stores state 8 (unknown)",
+        )
     return _res(cid, "pass", f"stored state {r['state_name']}")
 
 
@@ -670,7 +928,12 @@ def nic_up(ctx: Context) -> CheckResult:
     if pd.notna(a.get("nic_up_at")):
         return _res(cid, "pass", f"at {a['nic_up_at']}")
     has_qmp = ctx.window["message"].astype("str").str.startswith("QMP:").any() if len(ctx.window) else False
-    if a.get("outcome") == "timeout" and has_qmp and a.get("qemu_at") is not None and pd.notna(a.get("qemu_at")):
+    if (
+        a.get("outcome") == "timeout"
+        and has_qmp
+        and a.get("qemu_at") is not None
+        and pd.notna(a.get("qemu_at"))
+    ):
         return _res(cid, "fail", "QMP events logged, but no NIC_RX_FILTER_CHANGED")
     return _res(cid, "not-collected", "the log excerpt cannot show it")
 
@@ -684,7 +947,11 @@ def ip_lookups(ctx: Context) -> CheckResult:
         return _res(cid, "not-collected", "no daemon log for the attempt")
     if n and pd.isna(a.get("ssh_up_at")):
         return _res(cid, "fail", f"{n} lookups without success", count=n)
-    return _res(cid, "pass" if pd.notna(a.get("ssh_up_at")) else "not-collected", "IP found" if pd.notna(a.get("ssh_up_at")) else "no lookups logged (trace level or ≤ 1.14.0)")
+    return _res(
+        cid,
+        "pass" if pd.notna(a.get("ssh_up_at")) else "not-collected",
+        "IP found" if pd.notna(a.get("ssh_up_at")) else "no lookups logged (trace level or ≤ 1.14.0)",
+    )
 
 
 @check("attempt.ssh-failing", "SSH connects once the IP is known")
@@ -695,8 +962,18 @@ def ssh_failing(ctx: Context) -> CheckResult:
     if n and pd.isna(a.get("ssh_up_at")) and not int(a.get("ip_failures") or 0):
         hits = ctx.window[ctx.window["message"].astype("str").str.contains("ssh connection failed", na=False)]
         evid = [ev(r["file"], r["line"], r["message"]) for _, r in hits.head(3).iterrows()]
-        return _res(cid, "fail", f"{n} failed SSH connections", evid, detail=evid[0].excerpt if evid else f"{n} failures")
-    return _res(cid, "pass" if pd.notna(a.get("ssh_up_at")) else "not-collected", "SSH up" if pd.notna(a.get("ssh_up_at")) else "no SSH attempts logged")
+        return _res(
+            cid,
+            "fail",
+            f"{n} failed SSH connections",
+            evid,
+            detail=evid[0].excerpt if evid else f"{n} failures",
+        )
+    return _res(
+        cid,
+        "pass" if pd.notna(a.get("ssh_up_at")) else "not-collected",
+        "SSH up" if pd.notna(a.get("ssh_up_at")) else "no SSH attempts logged",
+    )
 
 
 @check("attempt.resume", "the attempt resumed from a suspend snapshot")
@@ -721,6 +998,14 @@ def run_all(ctx: Context) -> dict[str, CheckResult]:
     for cid, fn in REGISTRY.items():
         try:
             out[cid] = fn(ctx)
-        except (KeyError, ValueError, TypeError, AttributeError, IndexError) as exc:  # a check must never sink the diagnosis
-            out[cid] = _res(cid, "could-not-parse", f"check failed on this input: {type(exc).__name__}: {exc}")
+        except (
+            KeyError,
+            ValueError,
+            TypeError,
+            AttributeError,
+            IndexError,
+        ) as exc:  # a check must never sink the diagnosis
+            out[cid] = _res(
+                cid, "could-not-parse", f"check failed on this input: {type(exc).__name__}: {exc}"
+            )
     return out

@@ -30,31 +30,75 @@ from .checks import Context, parse_version, run_all
 from .model import Candidate, CheckResult, Diagnosis, Evidence, Finding, RootCause, Step
 
 #: client output kinds that mean the command failed even when the start itself worked
-_CLIENT_FAILURES = {"timeout", "init-timeout", "shutdown-while-starting", "unknown-state", "ip-not-found", "ssh", "socket", "client-timeout", "qemu-stderr"}
+_CLIENT_FAILURES = {
+    "timeout",
+    "init-timeout",
+    "shutdown-while-starting",
+    "unknown-state",
+    "ip-not-found",
+    "ssh",
+    "socket",
+    "client-timeout",
+    "qemu-stderr",
+}
 STAGE_ORDER = ["daemon", "precheck", "qemu", "boot", "dhcp", "ip-discovery", "ssh", "cloud-init", "mounts"]
 NETWORK_CLASS = {
-    "dhcp-no-lease", "firewall-blocks-bootpd", "ip-discovery-failed", "third-party-hypervisor-conflict",
-    "host-firewall-blocks-dhcp", "dhcp-server-not-running", "dhcp-lease-pool-exhausted", "dhcp-lease-file-corrupt",
-    "vpn-route-conflict", "subnet-conflict", "bridge-interface-missing", "guest-boot-slow", "host-hardware-fault",
+    "dhcp-no-lease",
+    "firewall-blocks-bootpd",
+    "ip-discovery-failed",
+    "third-party-hypervisor-conflict",
+    "host-firewall-blocks-dhcp",
+    "dhcp-server-not-running",
+    "dhcp-lease-pool-exhausted",
+    "dhcp-lease-file-corrupt",
+    "vpn-route-conflict",
+    "subnet-conflict",
+    "bridge-interface-missing",
+    "guest-boot-slow",
+    "host-hardware-fault",
 }
 #: check → (artifact, command) that would settle it, for "what to collect next"
 SEPARATORS: dict[str, tuple[str, str]] = {
-    "firewall.app-firewall": ("firewall.txt", "/usr/libexec/ApplicationFirewall/socketfilterfw --getglobalstate --getblockall --listapps"),
-    "dhcp.requests-unanswered": ("tcpdump.txt", "sudo tcpdump -n -i bridge100 udp port 67 and port 68 (while starting the instance)"),
-    "lease.for-instance": ("dhcpd_leases / dnsmasq.leases", "cat /var/db/dhcpd_leases (Linux: sudo cat /var/snap/multipass/common/data/multipassd/network/dnsmasq.leases)"),
+    "firewall.app-firewall": (
+        "firewall.txt",
+        "/usr/libexec/ApplicationFirewall/socketfilterfw --getglobalstate --getblockall --listapps",
+    ),
+    "dhcp.requests-unanswered": (
+        "tcpdump.txt",
+        "sudo tcpdump -n -i bridge100 udp port 67 and port 68 (while starting the instance)",
+    ),
+    "lease.for-instance": (
+        "dhcpd_leases / dnsmasq.leases",
+        "cat /var/db/dhcpd_leases (Linux: sudo cat /var/snap/multipass/common/data/multipassd/network/dnsmasq.leases)",
+    ),
     "arp.for-instance": ("arp.txt / ip-neigh.txt", "arp -an (Linux: ip neigh show)"),
-    "host.other-hypervisor": ("processes.txt", "ps -axo pid,ppid,etime,command | grep -Ei 'qemu|vmware|parallels|prl_|vbox|docker'"),
+    "host.other-hypervisor": (
+        "processes.txt",
+        "ps -axo pid,ppid,etime,command | grep -Ei 'qemu|vmware|parallels|prl_|vbox|docker'",
+    ),
     "routes.vpn": ("routes.txt", "netstat -rn -f inet (Linux: ip route show)"),
-    "firewall.host": ("host-firewall.txt", "sudo nft list ruleset; sudo ufw status verbose; sudo firewall-cmd --get-active-zones"),
-    "dhcp.server-running": ("journal.txt", "journalctl -u snap.multipass.multipassd -o short-iso --since -1h"),
-    "dhcp.no-discover-at-server": ("journal.txt", "journalctl -u snap.multipass.multipassd -o short-iso --since -1h"),
+    "firewall.host": (
+        "host-firewall.txt",
+        "sudo nft list ruleset; sudo ufw status verbose; sudo firewall-cmd --get-active-zones",
+    ),
+    "dhcp.server-running": (
+        "journal.txt",
+        "journalctl -u snap.multipass.multipassd -o short-iso --since -1h",
+    ),
+    "dhcp.no-discover-at-server": (
+        "journal.txt",
+        "journalctl -u snap.multipass.multipassd -o short-iso --since -1h",
+    ),
     "net.subnet-overlap": ("ifconfig.txt / ip-addr.json", "ifconfig -a (Linux: ip -j addr show)"),
     "net.bridge": ("ifconfig.txt / ip-addr.json", "ifconfig -a (Linux: ip -j addr show)"),
     "host.local-network-privacy": ("sw_vers.txt", "sw_vers"),
     "version.sequoia-lease-lookup": ("multipass-version.txt", "multipass version"),
     "instance.running-with-ip": ("multipass-list.txt", "multipass list"),
     "lease.pool-full": ("dhcpd_leases / dnsmasq.leases", "cat /var/db/dhcpd_leases"),
-    "attempt.nic-up": ("multipassd.log", "sudo cat /Library/Logs/Multipass/multipassd.log (Linux: journalctl -u snap.multipass.multipassd)"),
+    "attempt.nic-up": (
+        "multipassd.log",
+        "sudo cat /Library/Logs/Multipass/multipassd.log (Linux: journalctl -u snap.multipass.multipassd)",
+    ),
 }
 
 
@@ -86,21 +130,27 @@ def _fill(template: str, facts: dict[str, Any]) -> str:
     return template.format_map(_SafeDict({k: v for k, v in facts.items() if v is not None}))
 
 
-def _select_attempt(bundle: Bundle, instance: str | None, attempt: int | None) -> tuple[str | None, dict[str, Any]]:
+def _select_attempt(
+    bundle: Bundle, instance: str | None, attempt: int | None
+) -> tuple[str | None, dict[str, Any]]:
     att = bundle.attempts
     if instance is not None:
         mine = att[att["instance"] == instance]
         if mine.empty:
             known = sorted(set(att["instance"].dropna()) | set(bundle.frame("instances")["name"].dropna()))
             if instance not in known:
-                raise DiagnoseError(f"no instance {instance!r} in this bundle; known: {', '.join(known) or 'none'}")
+                raise DiagnoseError(
+                    f"no instance {instance!r} in this bundle; known: {', '.join(known) or 'none'}"
+                )
             return instance, {}
     else:
         mine = att
     if attempt is not None:
         pick = mine[mine["attempt"] == attempt]
         if pick.empty:
-            raise DiagnoseError(f"no attempt {attempt} for {instance or 'the instance'}; attempts: {sorted(mine['attempt'].dropna().tolist())}")
+            raise DiagnoseError(
+                f"no attempt {attempt} for {instance or 'the instance'}; attempts: {sorted(mine['attempt'].dropna().tolist())}"
+            )
         row = pick.iloc[-1]
     elif mine.empty:
         return instance, {}
@@ -111,6 +161,21 @@ def _select_attempt(bundle: Bundle, instance: str | None, attempt: int | None) -
         row = timed.sort_values("started_at").iloc[-1] if len(timed) else pool.iloc[-1]
     d = {k: (None if _na(v) else v) for k, v in row.to_dict().items()}
     return d.get("instance") or instance, d
+
+
+def _prior(priors: dict[str, float], platform: str) -> float:
+    """The cause's prior on ``platform``; on an unknown platform, a platform-only cause counts at 60 %."""
+    if platform != "any":
+        return float(priors.get(platform, priors.get("any", 0.0)))
+    if "any" in priors:
+        return float(priors["any"])
+    return 0.6 * max(priors.values(), default=0.0)
+
+
+def _last_line(text: Any) -> str:
+    """The last non-blank line of a multi-line output (the `<name>: <error>` line of the client)."""
+    lines = [ln.strip() for ln in str(text).splitlines() if ln.strip()]
+    return lines[-1][:300] if lines else ""
 
 
 def _na(v: Any) -> bool:
@@ -135,7 +200,11 @@ def _window(bundle: Bundle, att: dict[str, Any]) -> pd.DataFrame:
     f = dl[dl["file"] == att["file"]]
     lo = int(att["first_line"])
     att_all = bundle.attempts
-    later = att_all[(att_all["instance"] == att.get("instance")) & (att_all["file"] == att["file"]) & (att_all["first_line"] > lo)]
+    later = att_all[
+        (att_all["instance"] == att.get("instance"))
+        & (att_all["file"] == att["file"])
+        & (att_all["first_line"] > lo)
+    ]
     hi = int(later["first_line"].min()) - 1 if len(later) else int(f["line"].max())
     inst = log_instance(f, known_instances(bundle))
     keep = (f["line"] >= lo) & (f["line"] <= hi) & (inst.isna() | (inst == att.get("instance")))
@@ -156,11 +225,27 @@ def _context(bundle: Bundle, instance: str | None, att: dict[str, Any]) -> Conte
     mac = att.get("mac") or row.get("mac")
     host = bundle.host
     os_v = parse_version(host.os_version) if host.platform == "macos" or host.os_name == "macOS" else None
-    return Context(bundle, instance, att, mac, _window(bundle, att), host.platform, parse_version(host.multipass_version), os_v, row)
+    return Context(
+        bundle,
+        instance,
+        att,
+        mac,
+        _window(bundle, att),
+        host.platform,
+        parse_version(host.multipass_version),
+        os_v,
+        row,
+    )
 
 
 def _network_skeleton(att: dict[str, Any], checks: dict[str, CheckResult]) -> bool:
-    if att.get("outcome") in ("timeout", "in-progress", "unknown") and att.get("stage_reached") in (None, "boot", "dhcp", "ip-discovery", "ssh"):
+    if att.get("outcome") in ("timeout", "in-progress", "unknown") and att.get("stage_reached") in (
+        None,
+        "boot",
+        "dhcp",
+        "ip-discovery",
+        "ssh",
+    ):
         return True
     return checks["client.ip-not-determined"].state == "fail"
 
@@ -172,8 +257,6 @@ def _failed_stage(att: dict[str, Any], root: str, decided: bool) -> str:
         st = causes()[root]["stage"]
         if root == "daemon-state-inconsistent" and att.get("outcome") != "refused":
             return "qemu"
-        if root == "local-network-privacy-denied":
-            return "ssh"
         return st
     out = att.get("outcome")
     if out == "refused":
@@ -185,19 +268,31 @@ def _failed_stage(att: dict[str, Any], root: str, decided: bool) -> str:
             return "ssh"
         if att.get("stage_reached") == "cloud-init":
             return "cloud-init"
-        if att.get("ssh_wait_at") is not None or att.get("ip_failures") or att.get("arp_lookups") or att.get("source") == "client":
+        if (
+            att.get("ssh_wait_at") is not None
+            or att.get("ip_failures")
+            or att.get("arp_lookups")
+            or att.get("source") == "client"
+        ):
             return "ip-discovery" if att.get("nic_up_at") is not None or att.get("ip_failures") else "dhcp"
     return "unknown"
 
 
 def _steps(cause: dict[str, Any], facts: dict[str, Any]) -> tuple[Step, ...]:
     return tuple(
-        Step(_fill(s["text"], facts), _fill(s["command"], facts) if s.get("command") else None, bool(s.get("destructive")), s.get("warning"))
+        Step(
+            _fill(s["text"], facts),
+            _fill(s["command"], facts) if s.get("command") else None,
+            bool(s.get("destructive")),
+            s.get("warning"),
+        )
         for s in cause["remediation"]
     )
 
 
-def diagnose(bundle: Bundle | str | Path, *, instance: str | None = None, attempt: int | None = None) -> Diagnosis:
+def diagnose(
+    bundle: Bundle | str | Path, *, instance: str | None = None, attempt: int | None = None
+) -> Diagnosis:
     """Explain why ``instance``'s start (default: the latest failed one) did not work."""
     if not isinstance(bundle, Bundle):
         bundle = load_bundle(bundle)
@@ -212,8 +307,17 @@ def diagnose(bundle: Bundle | str | Path, *, instance: str | None = None, attemp
         res = checks.get(r["check"])
         if res is None or res.state != r["on"]:
             continue
-        facts = {"instance": instance or "the instance", **res.facts}
-        findings.setdefault(r["cause"], []).append(Finding(r["rule"], r["check"], r["cause"], float(r["weight"]), _fill(r["message"], facts), res.evidence))
+        rule_facts = {"instance": instance or "the instance", **res.facts}
+        findings.setdefault(r["cause"], []).append(
+            Finding(
+                r["rule"],
+                r["check"],
+                r["cause"],
+                float(r["weight"]),
+                _fill(r["message"], rule_facts),
+                res.evidence,
+            )
+        )
 
     skeleton = _network_skeleton(att, checks)
     scores: dict[str, float] = {}
@@ -222,9 +326,7 @@ def diagnose(bundle: Bundle | str | Path, *, instance: str | None = None, attemp
     strong_upstream = [c for c, s in scores.items() if c not in NETWORK_CLASS and s >= 3.0]
     if skeleton and not strong_upstream:
         for cid in NETWORK_CLASS:
-            prior = cz[cid]["prior"].get(platform, cz[cid]["prior"].get("any", 0.0)) if platform != "any" else max(cz[cid]["prior"].values(), default=0.0)
-            if platform == "any" and cid in ("firewall-blocks-bootpd", "host-firewall-blocks-dhcp"):
-                prior = min(prior, 0.35)
+            prior = _prior(cz[cid]["prior"], platform)
             if prior > 0:
                 scores[cid] = scores.get(cid, 0.0) + prior
     if platform != "any":  # causes that cannot happen on this platform (no prior for it, none generic)
@@ -243,12 +345,12 @@ def diagnose(bundle: Bundle | str | Path, *, instance: str | None = None, attemp
             del positive[c]
     ranked = sorted(positive, key=lambda c: (-positive[c], c))
     if ranked:
-        top = ranked[0]
-        top_stage = STAGE_ORDER.index(cz[top]["stage"]) if cz[top]["stage"] in STAGE_ORDER else 99
-        if support.get(top, 0) >= 3.0 and top not in NETWORK_CLASS:
+        head = ranked[0]
+        head_stage = STAGE_ORDER.index(cz[head]["stage"]) if cz[head]["stage"] in STAGE_ORDER else 99
+        if support.get(head, 0) >= 3.0 and head not in NETWORK_CLASS:
             for c in list(ranked[1:]):
                 st = cz[c]["stage"]
-                if c in NETWORK_CLASS and st in STAGE_ORDER and STAGE_ORDER.index(st) > top_stage:
+                if c in NETWORK_CLASS and st in STAGE_ORDER and STAGE_ORDER.index(st) > head_stage:
                     consequences.append(c)
                     ranked.remove(c)
 
@@ -257,7 +359,11 @@ def diagnose(bundle: Bundle | str | Path, *, instance: str | None = None, attemp
     open_ = [c for c in ranked[:4] if positive[c] >= 0.3 * positive[ranked[0]]]
     for i, a in enumerate(open_[:1]):
         for b in open_[i + 1 :]:
-            for chk in sorted({f.check for f in findings.get(a, [])} | {f.check for f in findings.get(b, [])} | set(SEPARATORS)):
+            for chk in sorted(
+                {f.check for f in findings.get(a, [])}
+                | {f.check for f in findings.get(b, [])}
+                | set(SEPARATORS)
+            ):
                 if chk in SEPARATORS and checks.get(chk) and checks[chk].state == "not-collected":
                     rel_a = any(r["check"] == chk and r["cause"] == a for r in rules())
                     rel_b = any(r["check"] == chk and r["cause"] == b for r in rules())
@@ -274,14 +380,22 @@ def diagnose(bundle: Bundle | str | Path, *, instance: str | None = None, attemp
     bad = cov[(cov["lines"] > 0) & (cov["rejected"] > 0.2 * cov["lines"])] if len(cov) else cov
     if len(bad):
         penalty *= 0.85
-        notes.append("some inputs parsed badly: " + ", ".join(f"{r.file} ({r.rejected}/{r.lines} lines rejected)" for r in bad.itertuples()))
+        notes.append(
+            "some inputs parsed badly: "
+            + ", ".join(f"{r.file} ({r.rejected}/{r.lines} lines rejected)" for r in bad.itertuples())
+        )
     trunc = bundle.truncated_sources()
     if trunc:
         penalty *= 0.9
         notes.append("truncated inputs: " + ", ".join(str(e.get("file") or e.get("kind")) for e in trunc))
     failed = bundle.failed_sources()
     if failed:
-        notes.append("sources that failed to collect: " + ", ".join(f"{e.get('kind') or e.get('file')} ({e.get('error') or 'failed'})" for e in failed[:8]))
+        notes.append(
+            "sources that failed to collect: "
+            + ", ".join(
+                f"{e.get('kind') or e.get('file')} ({e.get('error') or 'failed'})" for e in failed[:8]
+            )
+        )
     if missing:
         penalty *= max(0.75, 0.95 ** len(missing))
 
@@ -291,8 +405,15 @@ def diagnose(bundle: Bundle | str | Path, *, instance: str | None = None, attemp
     conf = {c: min(0.97, sq[c] / total) * penalty for c in ranked}
 
     top = ranked[0] if ranked else None
-    decided = bool(top) and support.get(top, 0.0) >= 2.0 and (len(ranked) < 2 or positive[top] - positive[ranked[1]] >= 0.6)
-    if top in ("host-hardware-fault", "host-network-change", "guest-boot-slow") and support.get(top, 0.0) < 3.0:
+    decided = (
+        top is not None
+        and support.get(top, 0.0) >= 2.0
+        and (len(ranked) < 2 or positive[top] - positive[ranked[1]] >= 0.6)
+    )
+    if (
+        top in ("host-hardware-fault", "host-network-change", "guest-boot-slow")
+        and support.get(top, 0.0) < 3.0
+    ):
         decided = False
     client = bundle.frame("client")
     client_failed = bool(len(client)) and client["kind"].astype("str").isin(list(_CLIENT_FAILURES)).any()
@@ -300,13 +421,18 @@ def diagnose(bundle: Bundle | str | Path, *, instance: str | None = None, attemp
     if ok_start:
         decided = False
 
-    facts: dict[str, Any] = {"instance": instance or "NAME", "guest_ip": ctx.entity.get("guest_ip") or "<guest-ip>",
-                             "driver": bundle.host.driver or "the driver"}
+    facts: dict[str, Any] = {
+        "instance": instance or "NAME",
+        "guest_ip": ctx.entity.get("guest_ip") or "<guest-ip>",
+        "driver": bundle.host.driver or "the driver",
+    }
     for res in checks.values():
         for k, v in res.facts.items():
             facts.setdefault(k, v)
     facts.setdefault("fw_detail", "")
-    facts.setdefault("lookup", "the lease file" if ctx.version and ctx.version <= (1, 14, 0) else "the ARP table")
+    facts.setdefault(
+        "lookup", "the lease file" if ctx.version and ctx.version <= (1, 14, 0) else "the ARP table"
+    )
     facts.setdefault("bridge", "bridge100" if ctx.platform == "macos" else "mpqemubr0")
     facts.setdefault("other", "another hypervisor")
     facts.setdefault("route_detail", "the VM subnet")
@@ -336,20 +462,35 @@ def diagnose(bundle: Bundle | str | Path, *, instance: str | None = None, attemp
                 if f.weight > 0:
                     evid.extend(e for e in f.evidence if e not in evid)
     if att.get("client_error"):
-        evid.append(Evidence("client.txt", "client output", str(att["client_error"])[:300]))
+        evid.append(Evidence("client.txt", "client output", _last_line(att["client_error"])))
     if ok_start:
-        title, summary = "No failure found: the start succeeded", f"The latest attempt of {instance or 'the instance'} reached SSH; nothing failed."
+        title, summary = (
+            "No failure found: the start succeeded",
+            f"The latest attempt of {instance or 'the instance'} reached SSH; nothing failed.",
+        )
     else:
         title = cause["title"]
         what_next = ("Open candidates: " + ", ".join(ranked[:3]) + ". " if ranked else "") + (
-            "Collect: " + "; ".join(m.split(":")[0] for m in missing[:3]) + "." if missing else "Run `mpkit collect` (and `mpkit probe NAME`) on the host.")
+            "Collect: " + "; ".join(m.split(":")[0] for m in missing[:3]) + "."
+            if missing
+            else "Run `mpkit collect` (and `mpkit probe NAME`) on the host."
+        )
         facts["what_next"] = what_next
         summary = _fill(cause["summary"], facts)
         reasons = [f.message for f in findings.get(root_id, []) if f.weight > 0][:3]
         if reasons:
             summary += " Evidence: " + "; ".join(reasons) + "."
-    root = RootCause(root_id, round(root_conf, 3), title, summary, tuple(evid[:8]), _steps(cause, facts),
-                     tuple(cause["references"]), cause["family"], tuple(consequences))
+    root = RootCause(
+        root_id,
+        round(root_conf, 3),
+        title,
+        summary,
+        tuple(evid[:8]),
+        _steps(cause, facts),
+        tuple(cause["references"]),
+        cause["family"],
+        tuple(consequences),
+    )
     stage = _failed_stage(att, root_id, root_id != "unknown")
     host = bundle.host
     return Diagnosis(
@@ -360,7 +501,14 @@ def diagnose(bundle: Bundle | str | Path, *, instance: str | None = None, attemp
         missing_evidence=tuple(missing),
         checks=tuple(sorted(checks.values(), key=lambda c: c.id)),
         attempt=att,
-        host={"platform": host.platform, "os_name": host.os_name, "os_version": host.os_version, "multipass_version": host.multipass_version,
-              "driver": host.driver, "clock": bundle.clock, "clock_note": bundle.clock_note},
+        host={
+            "platform": host.platform,
+            "os_name": host.os_name,
+            "os_version": host.os_version,
+            "multipass_version": host.multipass_version,
+            "driver": host.driver,
+            "clock": bundle.clock,
+            "clock_note": bundle.clock_note,
+        },
         notes=tuple(notes + list(bundle.notes)),
     )

@@ -103,7 +103,11 @@ def build_frame(records: Mapping[str, Any], cov: Coverage) -> pd.DataFrame:
     n = len(msg)
     cols: dict[str, pd.Series] = {}
     cols["line"] = _int_series(pa.array(np.asarray(records["line"], dtype="int64")))
-    cols["time"] = pd.Series(np.asarray(records["time"], dtype="datetime64[ns]")) if n else pd.Series([], dtype="datetime64[ns]")
+    cols["time"] = (
+        pd.Series(np.asarray(records["time"], dtype="datetime64[ns]"))
+        if n
+        else pd.Series([], dtype="datetime64[ns]")
+    )
     cols["utc_offset"] = _int_series(pa.array(list(_column(records, "utc_offset", n)), type=pa.int64()))
     cols["level"] = pd.Series(pd.Categorical(_column(records, "level", n), dtype=LEVEL_DTYPE))
     for key in ("category", "program"):
@@ -115,7 +119,13 @@ def build_frame(records: Mapping[str, Any], cov: Coverage) -> pd.DataFrame:
     cols["n_lines"] = _int_series(pa.array(np.asarray(records["n_lines"], dtype="int64")))
 
     # every derived column comes from a small subset of the messages: find it in one pass
-    cand = np.flatnonzero(pc.fill_null(pc.match_substring_regex(msg, _CANDIDATES), False).to_numpy(zero_copy_only=False)) if n else np.array([], dtype=int)
+    cand = (
+        np.flatnonzero(
+            pc.fill_null(pc.match_substring_regex(msg, _CANDIDATES), False).to_numpy(zero_copy_only=False)
+        )
+        if n
+        else np.array([], dtype=int)
+    )
     sub = msg.take(pa.array(cand)) if len(cand) else pa.array([], type=pa.large_string())
 
     def scatter(i: np.ndarray, values: pa.Array) -> pa.Array:
@@ -129,9 +139,13 @@ def build_frame(records: Mapping[str, Any], cov: Coverage) -> pd.DataFrame:
     i, st = _extract(sub, _QMP_EVENT, '"event"')
     cols["qmp_event"] = _str_series(scatter(i, st.field("qmp_event")))
     i, st = _extract(sub, _QMP_TIME, '"seconds"')
-    us = pc.add(pc.multiply(pc.cast(st.field("s"), pa.int64()), 1_000_000), pc.cast(st.field("us"), pa.int64()))
+    us = pc.add(
+        pc.multiply(pc.cast(st.field("s"), pa.int64()), 1_000_000), pc.cast(st.field("us"), pa.int64())
+    )
     qt = pc.cast(scatter(i, us), pa.timestamp("us", tz="UTC"))
-    cols["qmp_time"] = qt.to_pandas().astype("datetime64[ns, UTC]") if n else pd.Series([], dtype="datetime64[ns, UTC]")
+    cols["qmp_time"] = (
+        qt.to_pandas().astype("datetime64[ns, UTC]") if n else pd.Series([], dtype="datetime64[ns, UTC]")
+    )
 
     i, st = _extract(sub, _VERSION, "Starting Multipass ")
     cols["daemon_version"] = _str_series(scatter(i, st.field("daemon_version")))
@@ -139,7 +153,9 @@ def build_frame(records: Mapping[str, Any], cov: Coverage) -> pd.DataFrame:
     # MAC: the QEMU mac= argument wins over the MAC of a dnsmasq DHCP line; IP: DHCP lines, then ssh/ping errors
     i_d, st_d = _extract(sub, _DHCP_MAC, "DHCP")
     i_m, st_m = _extract(sub, _MAC, "mac=")
-    mac = pc.coalesce(scatter(i_m, pc.utf8_lower(st_m.field("mac"))), scatter(i_d, pc.utf8_lower(st_d.field("mac"))))
+    mac = pc.coalesce(
+        scatter(i_m, pc.utf8_lower(st_m.field("mac"))), scatter(i_d, pc.utf8_lower(st_d.field("mac")))
+    )
     cols["mac"] = _str_series(mac)
     ip = scatter(i_d, st_d.field("ip"))
     ip = pc.if_else(pc.equal(ip, ""), pa.scalar(None, ip.type), ip)
@@ -151,7 +167,11 @@ def build_frame(records: Mapping[str, Any], cov: Coverage) -> pd.DataFrame:
     # QEMU sizing from `process arguments '…'`
     i, st = _extract(sub, r"^process arguments '(?P<args>.*)", "process arguments")
     args = st.field("args")
-    for col, pat, grp in (("qemu_memory", _MEM, "mem"), ("qemu_smp", _SMP, "smp"), ("qemu_loadvm", _LOADVM, "loadvm")):
+    for col, pat, grp in (
+        ("qemu_memory", _MEM, "mem"),
+        ("qemu_smp", _SMP, "smp"),
+        ("qemu_loadvm", _LOADVM, "loadvm"),
+    ):
         m = pc.extract_regex(args, pat) if len(args) else pc.extract_regex(pa.array([], pa.string()), pat)
         vals = pc.if_else(m.is_valid(), m.field(grp), pa.scalar(None, m.field(grp).type))
         full = scatter(i, vals)

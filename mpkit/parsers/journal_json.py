@@ -92,5 +92,5 @@ def parse(text: str) -> pd.DataFrame:
         rec["pid"].append(int(pid) if pid and pid.isdigit() else None)
         rec["message"].append(_text(obj.get("MESSAGE")) or "")
         rec["n_lines"].append(1)
-    rec["time"] = pd.to_datetime(pd.Series(rec["time"], dtype="object"))  # type: ignore[assignment]
+    rec["time"] = list(pd.to_datetime(pd.Series(rec["time"], dtype="object")))
     return build_frame(rec, cov)

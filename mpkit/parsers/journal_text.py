@@ -135,5 +135,5 @@ def parse(text: str) -> pd.DataFrame:
         rec["pid"].append(int(m["pid"]) if m["pid"] else None)
         rec["message"].append(msg)
         rec["n_lines"].append(1)
-    rec["time"] = pd.to_datetime(pd.Series(rec["time"], dtype="object"))  # type: ignore[assignment]
+    rec["time"] = list(pd.to_datetime(pd.Series(rec["time"], dtype="object")))
     return build_frame(rec, cov)

@@ -156,5 +156,5 @@ def parse(text: str) -> pd.DataFrame:
             continue
         cov.reject(no, ln)
     flush()
-    rec["time"] = pd.to_datetime(pd.Series(rec["time"], dtype="object"))  # type: ignore[assignment]
+    rec["time"] = list(pd.to_datetime(pd.Series(rec["time"], dtype="object")))
     return build_frame(rec, cov)
