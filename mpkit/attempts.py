@@ -15,6 +15,7 @@ the client says so, or when the log goes on past the SSH budget (300 s).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -128,6 +129,17 @@ COMPONENT_RE = re.compile(r"^(qemu-|iptables|ip6tables|nft|dnsmasq|VBox|powershe
 R_LIFECYCLE = re.compile(
     r"^(process (program|arguments|state changed|started|finished|error)|Waiting for SSH|Caching initial SSH|QMP: \{\"timestamp|"
     r"Could not determine IP|IP not available|ssh connection failed|ssh failed|Qemu |qemu-system-|Resetting the network)"
+)
+#: progress markers of an attempt: (matches row, time column set once, stage reached, counter incremented)
+MARKERS: tuple[tuple[Callable[[Any, str], Any], str | None, str, str | None], ...] = (
+    (lambda row, msg: R_RUNNING.match(msg), "running_at", "boot", None),
+    (lambda row, msg: row.qmp_event == "NIC_RX_FILTER_CHANGED", "nic_up_at", "dhcp", None),
+    (lambda row, msg: R_SSH_WAIT.match(msg), "ssh_wait_at", "boot", None),
+    (lambda row, msg: R_IP_FAIL.search(msg), None, "dhcp", "ip_failures"),
+    (lambda row, msg: R_FOUND_IP.search(msg), "ip_found_at", "ssh", None),
+    (lambda row, msg: R_SSH_FAIL.search(msg), None, "ssh", "ssh_failures"),
+    (lambda row, msg: R_SSH_UP.match(msg), "ssh_up_at", "cloud-init", None),
+    (lambda row, msg: R_CLOUD.search(msg), None, "cloud-init", None),
 )
 QEMU_CATS = re.compile(r"^qemu-system-|^qemu-img$|^hyperkit$")
 
@@ -269,30 +281,16 @@ def _segment(bundle: Bundle) -> list[dict[str, Any]]:
             att["mac"] = row.mac
         if isinstance(row.qemu_loadvm, str):
             att["loadvm"] = row.qemu_loadvm
-        if R_RUNNING.match(msg):
-            att.setdefault("running_at", row.time)
-            _reach(att, "boot")
-        elif row.qmp_event == "NIC_RX_FILTER_CHANGED":
-            att.setdefault("nic_up_at", row.time)
-            _reach(att, "dhcp")
-        elif R_SSH_WAIT.match(msg):
-            att.setdefault("ssh_wait_at", row.time)
-            _reach(att, "boot")
-        elif R_IP_FAIL.search(msg):
-            att["ip_failures"] += 1
-            _reach(att, "dhcp")
-        elif R_FOUND_IP.search(msg):
-            att.setdefault("ip_found_at", row.time)
-            _reach(att, "ssh")
-        elif R_SSH_FAIL.search(msg):
-            att["ssh_failures"] += 1
-            _reach(att, "ssh")
-        elif R_SSH_UP.match(msg):
-            att.setdefault("ssh_up_at", row.time)
-            att["outcome"] = "ok"
-            _reach(att, "cloud-init")
-        elif R_CLOUD.search(msg):
-            _reach(att, "cloud-init")
+        marker = next((m for m in MARKERS if m[0](row, msg)), None)
+        if marker is not None:
+            _, at, stage, counter = marker
+            if at:
+                att.setdefault(at, row.time)
+            if counter:
+                att[counter] += 1
+            _reach(att, stage)
+            if at == "ssh_up_at":
+                att["outcome"] = "ok"
         elif R_EXIT.search(msg) and att.get("ssh_up_at") is None:
             att["outcome"] = "qemu-exited"
         elif (
