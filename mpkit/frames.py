@@ -19,23 +19,29 @@ LOG_EVENTS = {
     "utc_offset": Column("int", "minutes east of UTC printed with the time (journald), NA when not printed"),
     "level": Column("category", "error / warning / info / debug / trace (NA when the source has none)"),
     "category": Column(
-        "str", "Multipass logging category: instance name, daemon, rpc, qemu-system-aarch64, arp, …"
+        "category", "Multipass logging category: instance name, daemon, rpc, qemu-system-aarch64, arp, …"
     ),
-    "program": Column("str", "the process that wrote the line (multipassd, dnsmasq-dhcp, kernel, …)"),
+    "program": Column("category", "the process that wrote the line (multipassd, dnsmasq-dhcp, kernel, …)"),
     "pid": Column("int", "pid of the writer (journald), NA otherwise"),
     "message": Column("str", "the message, continuation lines joined with newlines"),
     "n_lines": Column("int", "how many physical lines the record spans"),
-    "subprocess": Column("str", "for `[pid] started: prog args` lines: the program started"),
+    "subprocess": Column("category", "for `[pid] started: prog args` lines: the program started"),
     "subprocess_pid": Column("int", "for `started:` lines: the child's pid"),
     "argv": Column("str", "for `started:` lines: the arguments as printed"),
-    "qmp_event": Column("str", "for `QMP:` lines with an event: the event name (NIC_RX_FILTER_CHANGED, …)"),
+    "qmp_event": Column(
+        "category", "for `QMP:` lines with an event: the event name (NIC_RX_FILTER_CHANGED, …)"
+    ),
     "qmp_time": Column("datetime_utc", "for QMP events: the event's own epoch timestamp"),
-    "daemon_version": Column("str", "for `Starting Multipass <ver>`: the version (daemon restart marker)"),
-    "mac": Column("str", "canonical MAC mentioned (QEMU `mac=`, dnsmasq DHCP lines), NA otherwise"),
-    "ip": Column("str", "IPv4 address mentioned (DHCPACK, ssh errors), NA otherwise"),
-    "qemu_memory": Column("str", "for `process arguments`: the `-m` value (e.g. 4096M)"),
+    "daemon_version": Column(
+        "category", "for `Starting Multipass <ver>`: the version (daemon restart marker)"
+    ),
+    "mac": Column("category", "canonical MAC mentioned (QEMU `mac=`, dnsmasq DHCP lines), NA otherwise"),
+    "ip": Column("category", "IPv4 address mentioned (DHCPACK, ssh errors), NA otherwise"),
+    "qemu_memory": Column("category", "for `process arguments`: the `-m` value (e.g. 4096M)"),
     "qemu_smp": Column("int", "for `process arguments`: the `-smp` CPU count"),
-    "qemu_loadvm": Column("str", "for `process arguments`: the `-loadvm` snapshot (resume from suspend)"),
+    "qemu_loadvm": Column(
+        "category", "for `process arguments`: the `-loadvm` snapshot (resume from suspend)"
+    ),
 }
 
 INSTANCES = {

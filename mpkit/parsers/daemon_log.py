@@ -19,9 +19,13 @@ gives two rows; the second has ``subprocess="arp"``, ``subprocess_pid=4242``,
 
 from __future__ import annotations
 
+import os
 import re
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import pandas as pd
@@ -29,9 +33,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..frames import LOG_EVENTS
-from ..schema import Coverage
+from ..schema import REJECT_SAMPLE, Coverage
 from ._base import fraction_matching
-from ._logcore import build_frame
+from ._logcore import build_table, to_frame
 
 KIND = "daemon_log"
 FRAME = "daemon_log"
@@ -126,13 +130,12 @@ def _records(piece: str, first_line: int, cov: Coverage) -> dict[str, object]:
             pc.subtract(pa.scalar(6, pa.int64()), pc.cast(pc.utf8_length(frac), pa.int64())),
         ),
     )
-    times = pc.add(pc.cast(base, pa.int64()), frac_us).to_numpy(zero_copy_only=False)
-    times = pd.to_datetime(pd.array(times, dtype="Int64"), unit="us")
+    times = pc.cast(pc.add(pc.cast(base, pa.int64()), frac_us), pa.timestamp("us"))
     category = heads_m.field("category")
     return {
         "line": heads + first_line,
-        "time": np.asarray(times, dtype="datetime64[ns]"),
-        "level": heads_m.field("level").to_numpy(zero_copy_only=False),
+        "time": times,
+        "level": heads_m.field("level"),
         "category": category,
         "program": None,
         "message": msg,
@@ -141,60 +144,84 @@ def _records(piece: str, first_line: int, cov: Coverage) -> dict[str, object]:
     }
 
 
-def _assemble(parts: list[dict[str, object]], cov: Coverage) -> pd.DataFrame:
-    if not parts:
-        return build_frame({"line": [], "time": [], "level": [], "message": [], "n_lines": []}, cov)
-    if len(parts) == 1:
-        p = parts[0]
-    else:
-        p = {
-            "line": np.concatenate([q["line"] for q in parts]),
-            "time": np.concatenate([q["time"] for q in parts]),
-            "level": np.concatenate([q["level"] for q in parts]),
-            "category": pa.chunked_array([q["category"] for q in parts]).combine_chunks(),
-            "program": None,
-            "message": pa.chunked_array([q["message"] for q in parts]).combine_chunks(),
-            "n_lines": np.concatenate([q["n_lines"] for q in parts]),
-        }
-    n = len(p["line"])  # type: ignore[arg-type]
-    p = dict(p)
-    p["program"] = ["multipassd"] * n
-    return build_frame(p, cov)
+def _table(piece: str, first_line: int, cov: Coverage) -> tuple[pa.Table, int]:
+    """The Arrow table of one piece of the log, and how many physical lines it had."""
+    rec = _records(piece, first_line, cov)
+    n_phys = int(rec.pop("_nlines_total"))  # type: ignore[call-overload]
+    n = len(rec["line"])  # type: ignore[arg-type]
+    rec["program"] = pa.DictionaryArray.from_arrays(
+        pa.array(np.zeros(n, dtype="int32")), pa.array(["multipassd"], pa.large_string())
+    )
+    return build_table(rec), n_phys
 
 
 def parse(text: str) -> pd.DataFrame:
     cov = Coverage()
-    parts, line = [], 1
+    tables, line = [], 1
     for piece in _pieces(text):
-        part = _records(piece, line, cov)
-        line += int(part.pop("_nlines_total"))  # type: ignore[call-overload]
-        parts.append(part)
-    return _assemble(parts, cov)
+        table, n_phys = _table(piece, line, cov)
+        tables.append(table)
+        line += n_phys
+    return to_frame(tables or [build_table({"line": [], "time": [], "message": [], "n_lines": []})], cov)
 
 
-def parse_path(path: str | Path, chunk_bytes: int = _CHUNK) -> pd.DataFrame:
-    """Parse a (possibly huge) log file in chunks; same frame as ``parse``."""
+def _chunk_task(data: bytes) -> tuple[pa.Table, int, Coverage]:
     cov = Coverage()
-    parts, line = [], 1
+    table, n_phys = _table(data.decode("utf-8", errors="replace"), 1, cov)
+    return table, n_phys, cov
+
+
+def _chunks(fh: BinaryIO, chunk_bytes: int) -> Iterator[bytes]:
+    """Pieces of the file cut just before a record header (``\\n[`` then a digit)."""
     carry = b""
-    with open(path, "rb") as fh:
-        while True:
-            block = fh.read(chunk_bytes)
-            if not block:
-                break
-            data = carry + block
-            cut = data.rfind(b"\n[")
-            while cut > 0 and not data[cut + 2 : cut + 3].isdigit():
-                cut = data.rfind(b"\n[", 0, cut)
-            if cut <= 0:
-                carry = data
-                continue
-            carry = data[cut + 1 :]
-            part = _records(data[: cut + 1].decode("utf-8", errors="replace"), line, cov)
-            line += int(part.pop("_nlines_total"))  # type: ignore[call-overload]
-            parts.append(part)
-        if carry:
-            part = _records(carry.decode("utf-8", errors="replace"), line, cov)
-            part.pop("_nlines_total")
-            parts.append(part)
-    return _assemble(parts, cov)
+    while True:
+        block = fh.read(chunk_bytes)
+        if not block:
+            break
+        data = carry + block
+        cut = data.rfind(b"\n[")
+        while cut > 0 and not data[cut + 2 : cut + 3].isdigit():
+            cut = data.rfind(b"\n[", 0, cut)
+        if cut <= 0:
+            carry = data
+            continue
+        carry = data[cut + 1 :]
+        yield data[: cut + 1]
+    if carry:
+        yield carry
+
+
+def parse_path(path: str | Path, chunk_bytes: int = _CHUNK, workers: int | None = None) -> pd.DataFrame:
+    """Parse a (possibly huge) log file; same frame as ``parse``.
+
+    The file is cut into chunks at record boundaries and parsed by a few threads
+    (pyarrow's kernels release the GIL), at most ``workers + 1`` chunks in flight,
+    so memory stays bounded by the frame plus a few chunks.
+    """
+    workers = workers or max(1, min(4, os.cpu_count() or 1))
+    cov = Coverage()
+    tables: list[pa.Table] = []
+    line = 1
+
+    def take(result: tuple[pa.Table, int, Coverage]) -> None:
+        nonlocal line
+        table, n_phys, part = result
+        offset = line - 1
+        tables.append(table.set_column(0, "line", pc.add(table.column("line"), offset)) if offset else table)
+        cov.lines += part.lines
+        cov.parsed += part.parsed
+        cov.ignored += part.ignored
+        cov.rejected += part.rejected
+        room = REJECT_SAMPLE - len(cov.rejects)
+        cov.rejects.extend((n + offset, text) for n, text in part.rejects[: max(room, 0)])
+        line += n_phys
+
+    with open(path, "rb") as fh, ThreadPoolExecutor(workers) as pool:
+        pending: deque[Future[tuple[pa.Table, int, Coverage]]] = deque()
+        for data in _chunks(fh, chunk_bytes):
+            pending.append(pool.submit(_chunk_task, data))
+            if len(pending) > workers:
+                take(pending.popleft().result())
+        while pending:
+            take(pending.popleft().result())
+    return to_frame(tables or [build_table({"line": [], "time": [], "message": [], "n_lines": []})], cov)
