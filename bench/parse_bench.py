@@ -24,43 +24,65 @@ INSTANCES = ["primary", "dev", "web-1", "ci runner"]
 
 
 def generate(path: Path, size_mb: int, seed: int = 7) -> int:
+    """A realistic daemon log of about ``size_mb`` MB: start attempts of several instances, interleaved.
+
+    Each attempt: the QEMU spawn lines, QMP greeting (a multi-line record with a blank line), the NIC
+    event, `Waiting for SSH`, then ~2 s `arp -an` lookups and trace-level IP failures until SSH comes
+    up (about half the attempts) or the 300 s budget runs out; QEMU stderr now and then; a daemon
+    restart every ~40 attempts.  Returns the number of lines written.
+    """
     rnd = random.Random(seed)
     target = size_mb * 1024 * 1024
     t = 1_726_660_000.0
-    n = 0
+    n = written = attempts = 0
+
+    def ts() -> str:
+        return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + f".{int((t % 1) * 1000):03d}"
+
     with open(path, "w") as fh:
-        written = 0
+
+        def put(text: str) -> None:
+            nonlocal written, n
+            fh.write(text)
+            written += len(text)
+            n += text.count("\n")
+
         while written < target:
-            t += rnd.random() * 2
-            ts = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + f".{int((t % 1) * 1000):03d}"
+            if attempts % 40 == 0:
+                put(f"[{ts()}] [info] [daemon] Starting Multipass 1.15.1+mac\n")
+            attempts += 1
             inst = rnd.choice(INSTANCES)
-            r = rnd.random()
-            if r < 0.45:
-                line = f"[{ts}] [debug] [arp] [{rnd.randint(1000, 99999)}] started: arp -an\n"
-            elif r < 0.6:
-                line = f"[{ts}] [trace] [{inst}] Could not determine IP address within 1000ms\n"
-            elif r < 0.7:
-                line = (
-                    f'[{ts}] [debug] [{inst}] QMP: {{"timestamp": {{"seconds": {int(t)}, "microseconds": 1234}}, '
-                    f'"event": "NIC_RX_FILTER_CHANGED", "data": {{"path": "/machine/unattached/device[9]/virtio-backend"}}}}\n\n'
-                )
-            elif r < 0.75:
-                line = (
-                    f"[{ts}] [warning] [qemu-system-aarch64] qemu-system-aarch64: warning: something odd\n"
+            mac = f"52:54:00:{INSTANCES.index(inst):02x}:0a:0b"
+            t += 5
+            put(f"[{ts()}] [info] [{inst}] process program 'qemu-system-aarch64'\n")
+            put(
+                f"[{ts()}] [info] [{inst}] process arguments '-machine, virt,gic-version=3, -accel, hvf, -nic, "
+                f"vmnet-shared,model=virtio-net-pci,mac={mac}, -m, 4096M, -smp, 2'\n"
+            )
+            put(f"[{ts()}] [info] [{inst}] process state changed to Starting\n")
+            put(f"[{ts()}] [info] [{inst}] process state changed to Running\n")
+            put(
+                f"[{ts()}] [debug] [qemu-system-aarch64] [{rnd.randint(1000, 99999)}] started: qemu-system-aarch64 -machine virt\n"
+            )
+            put(f'[{ts()}] [debug] [{inst}] QMP: {{"QMP": {{"version": {{"qemu": {{"major": 8}}}}}}}}\n\n')
+            if rnd.random() < 0.1:
+                put(
+                    f"[{ts()}] [warning] [qemu-system-aarch64] qemu-system-aarch64: warning: something odd\n"
                     "qemu-system-aarch64: second line of stderr\n"
                 )
-            elif r < 0.8:
-                line = (
-                    f"[{ts}] [info] [{inst}] process arguments '-machine, virt,gic-version=3, -accel, hvf, -nic, "
-                    f"vmnet-shared,model=virtio-net-pci,mac=52:54:00:{rnd.randint(0, 255):02x}:0a:0b, -m, 4096M, -smp, 2'\n"
-                )
-            elif r < 0.9:
-                line = f"[{ts}] [debug] [{inst}] Waiting for SSH to be up\n"
-            else:
-                line = f"[{ts}] [info] [daemon] Starting Multipass 1.15.1+mac\n"
-            fh.write(line)
-            written += len(line)
-            n += line.count("\n")
+            t += 4
+            put(
+                f'[{ts()}] [debug] [{inst}] QMP: {{"timestamp": {{"seconds": {int(t)}, "microseconds": 1234}}, '
+                f'"event": "NIC_RX_FILTER_CHANGED", "data": {{"path": "/machine/unattached/device[9]/virtio-backend"}}}}\n\n'
+            )
+            put(f"[{ts()}] [debug] [{inst}] Waiting for SSH to be up\n")
+            ok = rnd.random() < 0.5
+            for _ in range(rnd.randint(5, 20) if ok else 150):
+                t += 1 + rnd.random()
+                put(f"[{ts()}] [debug] [arp] [{rnd.randint(1000, 99999)}] started: arp -an\n")
+                put(f"[{ts()}] [trace] [{inst}] Could not determine IP address within 1000ms\n")
+            if ok:
+                put(f"[{ts()}] [debug] [{inst}] Caching initial SSH session\n")
     return n
 
 

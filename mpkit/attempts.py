@@ -15,11 +15,12 @@ the client says so, or when the log goes on past the SSH budget (300 s).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
+from .regexes import for_arrow
 from .schema import Column, conform
 
 if TYPE_CHECKING:
@@ -130,16 +131,16 @@ R_LIFECYCLE = re.compile(
     r"^(process (program|arguments|state changed|started|finished|error)|Waiting for SSH|Caching initial SSH|QMP: \{\"timestamp|"
     r"Could not determine IP|IP not available|ssh connection failed|ssh failed|Qemu |qemu-system-|Resetting the network)"
 )
-#: progress markers of an attempt: (matches row, time column set once, stage reached, counter incremented)
-MARKERS: tuple[tuple[Callable[[Any, str], Any], str | None, str, str | None], ...] = (
-    (lambda row, msg: R_RUNNING.match(msg), "running_at", "boot", None),
-    (lambda row, msg: row.qmp_event == "NIC_RX_FILTER_CHANGED", "nic_up_at", "dhcp", None),
-    (lambda row, msg: R_SSH_WAIT.match(msg), "ssh_wait_at", "boot", None),
-    (lambda row, msg: R_IP_FAIL.search(msg), None, "dhcp", "ip_failures"),
-    (lambda row, msg: R_FOUND_IP.search(msg), "ip_found_at", "ssh", None),
-    (lambda row, msg: R_SSH_FAIL.search(msg), None, "ssh", "ssh_failures"),
-    (lambda row, msg: R_SSH_UP.match(msg), "ssh_up_at", "cloud-init", None),
-    (lambda row, msg: R_CLOUD.search(msg), None, "cloud-init", None),
+#: progress markers of an attempt: (row flag, time column set once, stage reached, counter incremented)
+MARKERS: tuple[tuple[str, str | None, str, str | None], ...] = (
+    ("running", "running_at", "boot", None),
+    ("nic_up", "nic_up_at", "dhcp", None),
+    ("ssh_wait", "ssh_wait_at", "boot", None),
+    ("ip_fail", None, "dhcp", "ip_failures"),
+    ("found_ip", "ip_found_at", "ssh", None),
+    ("ssh_fail", None, "ssh", "ssh_failures"),
+    ("ssh_up", "ssh_up_at", "cloud-init", None),
+    ("cloud", None, "cloud-init", None),
 )
 QEMU_CATS = re.compile(r"^qemu-system-|^qemu-img$|^hyperkit$")
 
@@ -153,17 +154,17 @@ def known_instances(bundle: Bundle) -> set[str]:
             names.update(str(v) for v in f[col].dropna().unique())
     dl = bundle.frame("daemon_log")
     if not dl.empty:
-        cats = dl["category"].dropna().astype("str").unique()
+        cats = [str(c) for c in dl["category"].dropna().unique()]
         names.update(c for c in cats if c not in COMPONENTS and not COMPONENT_RE.match(c))
     return {n for n in names if n and n not in COMPONENTS}
 
 
 def log_instance(dl: pd.DataFrame, known: set[str]) -> pd.Series:
     """The instance each log row is about (category, or inferred for journald lines)."""
-    cat = dl["category"].astype("object")
-    inst = cat.where(cat.isin(known))
-    is_mpd = dl["program"].astype("str").str.contains("multipassd", na=False)
-    missing = inst.isna() & cat.isna() & is_mpd
+    cat = dl["category"]
+    inst = cat.astype("object").where(cat.isin(known))
+    programs = [p for p in dl["program"].dropna().unique() if "multipassd" in str(p)]
+    missing = inst.isna() & cat.isna() & dl["program"].isin(programs)
     if missing.any() and len(known) == 1:  # journald drops the category: one instance → it
         inst[missing] = next(iter(known))
     return inst
@@ -192,11 +193,103 @@ def _reach(att: dict[str, Any], stage: str) -> None:
         att["stage_reached"] = stage
 
 
+#: the per-row flags the segmentation reads, each computed once for the whole log (vectorised)
+FLAGS: dict[str, re.Pattern[str]] = {
+    "program": R_PROGRAM,
+    "starting": R_STARTING,
+    "running": R_RUNNING,
+    "ssh_wait": R_SSH_WAIT,
+    "ssh_up": R_SSH_UP,
+    "exit": R_EXIT,
+    "ip_fail": R_IP_FAIL,
+    "ssh_fail": R_SSH_FAIL,
+    "found_ip": R_FOUND_IP,
+    "cloud": R_CLOUD,
+    "refused": R_REFUSED,
+    "needs_start": R_NEEDS_START,
+    "daemon_start": R_DAEMON_START,
+    "lifecycle": R_LIFECYCLE,
+    "stop": R_STOP,
+}
+
+
+_ANY_FLAG = "|".join(for_arrow(rx.pattern) for rx in FLAGS.values())
+#: flags whose rows are only counted (many of them in a long wait): done by binary search, not in the loop
+COUNTED = {"ip_fail": ("ip_failures", "dhcp"), "ssh_fail": ("ssh_failures", "ssh")}
+
+
+def _flagged(dl: pd.DataFrame) -> pd.DataFrame:
+    """The rows the segmentation must look at, with one boolean column per flag.
+
+    One regex pass picks the candidate rows, the flags are computed on those only.  A huge log is
+    mostly `arp -an` lookups and trace-level IP failures: those are counted afterwards
+    (:func:`_count_waits`), not walked.
+    """
+    msg = dl["message"].astype("str")
+    problem = dl["level"].isin(["warning", "error"]) | msg.str.startswith("qemu-system-", na=False)
+    cand = (
+        msg.str.contains(_ANY_FLAG, regex=True, na=False)
+        | problem
+        | dl["qmp_event"].notna()
+        | dl["qemu_loadvm"].notna()
+    )
+    frame = dl[cand]
+    sub = frame["message"].astype("str")
+    flags = {
+        f"f_{k}": sub.str.contains(for_arrow(rx.pattern), regex=True, na=False) for k, rx in FLAGS.items()
+    }
+    flags["f_nic_up"] = frame["qmp_event"].astype("str") == "NIC_RX_FILTER_CHANGED"
+    flags["f_problem"] = problem[cand]
+    frame = frame.assign(**flags)
+    counted = [f"f_{k}" for k in COUNTED]
+    others = [c for c in flags if c not in counted and c != "f_lifecycle"]
+    only_counted = frame[counted].any(axis=1) & ~frame[others].any(axis=1)
+    return frame[~only_counted]
+
+
+def _wait_rows(dl: pd.DataFrame, known: set[str]) -> dict[str, pd.DataFrame]:
+    """For each counted flag, its rows (with their instance), found once; `arp` rows are skipped fast."""
+    rest = dl[dl["category"] != "arp"]
+    msg = rest["message"].astype("str")
+    out = {}
+    for flag in COUNTED:
+        hit = msg.str.contains(for_arrow(FLAGS[flag].pattern), regex=True, na=False)
+        rows = rest[hit]
+        out[flag] = rows.assign(inst_=log_instance(rows, known)).dropna(subset=["inst_"])
+    return out
+
+
+def _count_waits(waits: dict[str, pd.DataFrame], atts: list[dict[str, Any]]) -> None:
+    """Count each attempt's IP-lookup and SSH failures (trace level) by binary search over their lines."""
+    for flag, (counter, stage) in COUNTED.items():
+        groups = {k: g for k, g in waits[flag].groupby(["inst_", "file"], sort=False)}
+        for att in atts:
+            g = groups.get((att.get("instance"), att.get("file")))
+            if g is None or att.get("source") != "daemon_log":
+                continue
+            lines = g["line"].to_numpy(dtype="int64")
+            lo = int(np.searchsorted(lines, int(att["first_line"]), side="left"))
+            hi = (
+                int(np.searchsorted(lines, int(att["_next_first_line"]), side="left"))
+                if att.get("_next_first_line")
+                else len(lines)
+            )
+            if att.get("_ssh_up_at_line"):
+                hi = min(hi, int(np.searchsorted(lines, int(att["_ssh_up_at_line"]), side="left")))
+            if hi <= lo:
+                continue
+            att[counter] = att.get(counter, 0) + (hi - lo)
+            _reach(att, stage)
+            if att.get("ssh_up_at") is None and int(lines[hi - 1]) > int(att["last_line"]):
+                att["last_line"], att["ended_at"] = int(lines[hi - 1]), g["time"].iloc[hi - 1]
+
+
 def _segment(bundle: Bundle) -> list[dict[str, Any]]:
-    dl = bundle.frame("daemon_log")
-    if dl.empty:
+    full = bundle.frame("daemon_log")
+    if full.empty:
         return []
     known = known_instances(bundle)
+    dl = _flagged(full)
     dl = dl.assign(inst_=log_instance(dl, known))
     out: list[dict[str, Any]] = []
     open_: dict[str, dict[str, Any]] = {}
@@ -209,99 +302,148 @@ def _segment(bundle: Bundle) -> list[dict[str, Any]]:
             out.append(att)
 
     for row in dl.itertuples(index=False):
-        msg = str(row.message)
         inst = row.inst_ if isinstance(row.inst_, str) else None
-        if R_DAEMON_START.match(msg):
+        if row.f_daemon_start:
             version = row.daemon_version if isinstance(row.daemon_version, str) else version
             for name in list(open_):
                 open_[name].setdefault("outcome", "unknown")
-                open_[name]["daemon_restart_after"] = True
                 close(name)
             restart_pending = set()  # only `<name> needs starting` marks an auto-start
             continue
-        m = R_NEEDS_START.match(msg)
-        if m and m["name"] in known:
-            restart_pending.add(m["name"])
-            continue
-        m = R_REFUSED.search(msg)
-        if m:
-            name = m["name"] or m["name2"]
-            close(name)
-            refused = _new(name, row, "daemon_log")
-            refused.update(outcome="refused", stage_reached="daemon", daemon_version=version)
-            out.append(refused)
-            continue
+        if row.f_needs_start:
+            m = R_NEEDS_START.match(str(row.message))
+            if m and m["name"] in known:
+                restart_pending.add(m["name"])
+                continue
+        if row.f_refused:
+            m = R_REFUSED.search(str(row.message))
+            if m:
+                name = m["name"] or m["name2"]
+                close(name)
+                refused = _new(name, row, "daemon_log")
+                refused.update(outcome="refused", stage_reached="daemon", daemon_version=version)
+                out.append(refused)
+                continue
         if QEMU_CATS.match(str(row.category)) and row.level in ("warning", "error") and len(open_) == 1:
             only = next(iter(open_.values()))
             only["qemu_errors"] += 1
             only["last_line"], only["ended_at"] = row.line, row.time
             continue
         if inst is None:
-            if str(row.category) == "arp" and str(row.subprocess) == "arp" and len(open_) >= 1:
-                for waiting in open_.values():  # arp lookups serve every waiting instance
-                    if waiting.get("ssh_wait_at") is not None and waiting.get("ssh_up_at") is None:
-                        waiting["arp_lookups"] += 1
-                        waiting["last_line"], waiting["ended_at"] = row.line, row.time
             continue
         att = open_.get(inst)
-        starts = bool(R_PROGRAM.match(msg)) or (
-            bool(R_STARTING.match(msg))
-            and (
-                att is None
-                or att.get("running_at") is not None
-                or att.get("qemu_at") is not None
-                and not R_PROGRAM.match(msg)
-                and att.get("_starting_seen")
-            )
-        )
-        if att is not None and (att.get("outcome") in ("ok", "qemu-exited")) and not starts:
-            # lines after the end of an attempt (cloud-init polls, shutdown) stay with it
-            pass
         finished = att is not None and att.get("outcome") in ("ok", "qemu-exited", "refused")
-        if finished and (R_STARTING.match(msg) or R_RUNNING.match(msg) or R_SSH_WAIT.match(msg)):
-            starts = True
-        if att is None and (
-            R_STOP.match(msg) or not (R_LIFECYCLE.match(msg) or row.level in ("warning", "error"))
-        ):
+        starts = bool(
+            row.f_program
+            or (
+                row.f_starting
+                and (att is None or att.get("running_at") is not None or att.get("_starting_seen"))
+            )
+            or (finished and (row.f_starting or row.f_running or row.f_ssh_wait))
+        )
+        if att is None and (row.f_stop or not (row.f_lifecycle or row.level in ("warning", "error"))):
             continue  # a stop (NotRunning / finished at info level) is not a start attempt
         if starts or att is None:
-            if att is not None and starts:
-                close(inst)
+            close(inst)
             att = _new(inst, row, "daemon_log")
             att["daemon_version"] = version
             att["daemon_restart"] = inst in restart_pending
             restart_pending.discard(inst)
             open_[inst] = att
         att["last_line"], att["ended_at"] = row.line, row.time
-        if R_PROGRAM.match(msg) or R_STARTING.match(msg):
+        if row.f_program or row.f_starting:
             att.setdefault("qemu_at", row.time)
-            if R_STARTING.match(msg):
-                att["_starting_seen"] = True
-        if isinstance(row.mac, str) and msg.startswith("process arguments"):
+            att["_starting_seen"] = att.get("_starting_seen") or bool(row.f_starting)
+        if isinstance(row.mac, str) and str(row.message).startswith("process arguments"):
             att["mac"] = row.mac
         if isinstance(row.qemu_loadvm, str):
             att["loadvm"] = row.qemu_loadvm
-        marker = next((m for m in MARKERS if m[0](row, msg)), None)
+        marker = next((mk for mk in MARKERS if mk[0] not in COUNTED and getattr(row, f"f_{mk[0]}")), None)
         if marker is not None:
             _, at, stage, counter = marker
-            if at:
-                att.setdefault(at, row.time)
+            if at and at not in att:
+                att[at] = row.time
+                att[f"_{at}_line"] = row.line
             if counter:
                 att[counter] += 1
             _reach(att, stage)
             if at == "ssh_up_at":
                 att["outcome"] = "ok"
-        elif R_EXIT.search(msg) and att.get("ssh_up_at") is None:
+        elif row.f_exit and att.get("ssh_up_at") is None:
             att["outcome"] = "qemu-exited"
-        elif (
-            (row.level in ("warning", "error") or msg.startswith("qemu-system-"))
-            and att.get("ssh_up_at") is None
-            and not msg.startswith("QMP")
-        ):
+        elif row.f_problem and att.get("ssh_up_at") is None and not str(row.message).startswith("QMP"):
             att["qemu_errors"] += 1
     for name in list(open_):
         close(name)
+    waits = _wait_rows(full, known)
+    _open_for_uncovered_waits(waits, out, version)
+    _link_next_attempts(out)
+    _count_waits(waits, out)
+    _count_arp_lookups(full, out)
     return out
+
+
+def _open_for_uncovered_waits(
+    waits: dict[str, pd.DataFrame], atts: list[dict[str, Any]], version: str | None
+) -> None:
+    """An instance whose IP/SSH failures come before any attempt of its own (a paste of trace lines) gets one."""
+    rows = pd.concat([w for w in waits.values() if len(w)]) if any(len(w) for w in waits.values()) else None
+    if rows is None:
+        return
+    for (inst, file), g in rows.sort_values("line", kind="stable").groupby(["inst_", "file"], sort=False):
+        first = g.iloc[0]
+        if any(
+            a.get("instance") == inst and a.get("file") == file and int(a["first_line"]) <= int(first["line"])
+            for a in atts
+        ):
+            continue
+        att = _new(str(inst), first, "daemon_log")
+        att["daemon_version"] = version
+        atts.append(att)
+
+
+def _link_next_attempts(atts: list[dict[str, Any]]) -> None:
+    """Note on each attempt where the next attempt of the same instance (same file) begins."""
+    by_key: dict[tuple[Any, Any], list[dict[str, Any]]] = {}
+    for a in atts:
+        by_key.setdefault((a.get("instance"), a.get("file")), []).append(a)
+    for group in by_key.values():
+        group.sort(key=lambda a: int(a["first_line"]))
+        for a, b in zip(group, group[1:], strict=False):
+            a["_next_first_line"] = int(b["first_line"])
+
+
+def _count_arp_lookups(dl: pd.DataFrame, atts: list[dict[str, Any]]) -> None:
+    """`arp -an` lookups (1.14.1–1.16.x) between each attempt's SSH wait and its SSH success or next attempt.
+
+    One lookup serves every waiting instance, so each waiting attempt counts it; the last lookup
+    extends a still-waiting attempt's end.  Vectorised: a binary search per attempt.
+    """
+    is_arp = (dl["category"] == "arp") & (dl["subprocess"] == "arp")
+    if not is_arp.any():
+        return
+    arp = dl.loc[is_arp, ["file", "line", "time"]]
+    by_file = {
+        f: (g["line"].to_numpy(dtype="int64"), g["time"].to_numpy())
+        for f, g in arp.groupby("file", sort=False)
+    }
+    starts: dict[tuple[Any, Any], list[int]] = {}
+    for a in atts:
+        starts.setdefault((a.get("instance"), a.get("file")), []).append(int(a["first_line"]))
+    sorted_starts = {key: np.sort(np.asarray(v, dtype="int64")) for key, v in starts.items()}
+    for att in atts:
+        start = att.get("_ssh_wait_at_line")
+        if start is None or att.get("file") not in by_file:
+            continue
+        lines, times = by_file[att["file"]]
+        nxt = sorted_starts[(att.get("instance"), att.get("file"))]
+        k = int(np.searchsorted(nxt, int(att["first_line"]), side="right"))
+        stop = att.get("_ssh_up_at_line") or (int(nxt[k]) if k < len(nxt) else None)
+        lo = int(np.searchsorted(lines, int(start), side="right"))
+        hi = int(np.searchsorted(lines, int(stop), side="left")) if stop is not None else len(lines)
+        att["arp_lookups"] = max(0, hi - lo)
+        if hi > lo and att.get("ssh_up_at") is None and int(lines[hi - 1]) > int(att["last_line"]):
+            att["last_line"], att["ended_at"] = int(lines[hi - 1]), pd.Timestamp(times[hi - 1])
 
 
 def _finish(att: dict[str, Any], log_end: Any, client: dict[str, str]) -> None:

@@ -338,24 +338,27 @@ def build_links(bundle: Bundle) -> pd.DataFrame:
 
 def build_entities(bundle: Bundle) -> pd.DataFrame:
     links = bundle.links
-    im = links[links["link"] == "instance-mac"].dropna(subset=["instance", "mac"])
-    pairs: dict[tuple[str, str | None], str | None] = {}
-    for r in im.itertuples(index=False):
-        pairs.setdefault((r.instance, r.mac), r.via)
-    # lease names / DHCP host names that equal an instance name also tie a MAC to it
-    for r in (
-        links[links["link"].isin(["mac-lease", "mac-dhcp"])]
+    im = (
+        links[links["link"] == "instance-mac"]
         .dropna(subset=["instance", "mac"])
-        .itertuples(index=False)
-    ):
-        if not any(k[0] == r.instance for k in pairs):
+        .drop_duplicates(["instance", "mac"])
+    )
+    pairs: dict[tuple[str, str | None], str | None] = {
+        (r.instance, r.mac): r.via for r in im.itertuples(index=False)
+    }
+    paired = {k[0] for k in pairs}
+    # lease names / DHCP host names that equal an instance name also tie a MAC to it
+    named = links[links["link"].isin(["mac-lease", "mac-dhcp"])].dropna(subset=["instance", "mac"])
+    for r in named.drop_duplicates(["instance", "mac"]).itertuples(index=False):
+        if r.instance not in paired:
             pairs.setdefault((r.instance, r.mac), "lease-name" if r.link == "mac-lease" else "dhcp-hostname")
+    paired = {k[0] for k in pairs}
     instances = set(bundle.attempts["instance"].dropna()) if len(bundle.attempts) else set()
     instances |= (
         set(bundle.frame("instances")["name"].dropna()) if "name" in bundle.frame("instances") else set()
     )
     claimed = {k[1] for k in pairs}
-    orphans = sorted(n for n in instances if not any(k[0] == n for k in pairs))
+    orphans = sorted(n for n in instances if n not in paired)
     # evidence of a live guest (ARP, DHCP traffic) only: lease files keep history of other instances
     live = links[links["link"].isin(["mac-arp", "mac-dhcp"])]
     qemu_macs = sorted(
@@ -368,51 +371,64 @@ def build_entities(bundle: Bundle) -> pd.DataFrame:
     for name in orphans:
         pairs[(name, None)] = None
     le = bundle.frame("leases")
-    ff = int((le["hw_type"] == "ff").sum()) if "hw_type" in le.columns else 0
+    le_now = (
+        le[le["snapshot_at"].isna()]
+        if le["snapshot_at"].isna().any()
+        else le[le["snapshot_at"] == le["snapshot_at"].max()]
+    )
+    ff = int((le_now["hw_type"] == "ff").sum()) if "hw_type" in le_now.columns else 0
+
+    def last_by(frame: pd.DataFrame, key: str) -> dict[Any, dict[str, Any]]:
+        """The newest row (by time, rows without a time first) for each value of ``key``."""
+        if frame.empty:
+            return {}
+        if frame["time"].notna().any():
+            frame = frame.sort_values("time", na_position="first", kind="stable")
+        return {k: r for k, r in zip(frame[key], frame.to_dict("records"), strict=True)}
+
+    lease_rows = links[links["link"] == "mac-lease"]
+    if lease_rows["time"].isna().any():  # the lease file itself; its snapshots are history
+        current = lease_rows[lease_rows["time"].isna()]
+    else:
+        current = lease_rows[lease_rows["time"] == lease_rows["time"].max()]
+    lease_last = last_by(lease_rows, "mac")
+    lease_count = current.groupby("mac").size().to_dict()
+    arp_last = last_by(links[links["link"] == "mac-arp"], "mac")
+    dhcp = links[(links["link"] == "mac-dhcp") & links["ip"].notna()]
+    ack_last = last_by(dhcp[dhcp["detail"].astype("str").str.contains("ACK", na=False)], "mac")
+    listed_last = last_by(links[links["link"] == "instance-ip"], "instance")
+    expires = (
+        {m: e for m, e in zip(le["mac"], le["expires"], strict=True) if isinstance(m, str)}
+        if "mac" in le.columns
+        else {}
+    )
     rows = []
     for (inst, mac), via in pairs.items():
-        mine = links[links["mac"] == mac] if mac else links.iloc[0:0]
-        lease = mine[mine["link"] == "mac-lease"]
-        if len(lease) and lease["time"].notna().any():
-            lease = lease.sort_values("time", na_position="first")
-        arp = mine[mine["link"] == "mac-arp"]
-        if len(arp) and arp["time"].notna().any():
-            arp = arp.sort_values("time", na_position="first")
-        acks = mine[
-            (mine["link"] == "mac-dhcp")
-            & mine["ip"].notna()
-            & mine["detail"].astype("str").str.contains("ACK", na=False)
-        ]
-        listed = links[(links["link"] == "instance-ip") & (links["instance"] == inst)]
-        lease_ip = lease["ip"].iloc[-1] if len(lease) else None
-        arp_ip = arp["ip"].iloc[-1] if len(arp) else None
-        ack_ip = acks["ip"].iloc[-1] if len(acks) else None
-        listed_ip = listed["ip"].iloc[-1] if len(listed) else None
-        guest, gvia = next(
-            (
-                (v, n)
-                for v, n in ((ack_ip, "dhcp-ack"), (lease_ip, "lease"), (arp_ip, "arp"), (listed_ip, "list"))
-                if v
-            ),
-            (None, None),
+        lease, arp, ack, listed = (
+            lease_last.get(mac),
+            arp_last.get(mac),
+            ack_last.get(mac),
+            listed_last.get(inst),
         )
-        lease_exp = None
-        if len(lease):
-            le_rows = le[(le["mac"] == mac)] if "mac" in le.columns else le.iloc[0:0]
-            if len(le_rows):
-                lease_exp = le_rows["expires"].iloc[-1]
+        ips = {
+            "dhcp-ack": ack and ack["ip"],
+            "lease": lease and lease["ip"],
+            "arp": arp and arp["ip"],
+            "list": listed and listed["ip"],
+        }
+        guest, gvia = next(((v, n) for n, v in ips.items() if isinstance(v, str)), (None, None))
         rows.append(
             {
                 "instance": inst,
                 "mac": mac,
                 "mac_via": via,
-                "lease_ip": lease_ip,
-                "lease_expires": lease_exp,
-                "lease_count": int(len(lease.drop_duplicates(subset=["file", "line"]))) if len(lease) else 0,
-                "arp_ip": arp_ip,
-                "arp_interface": arp["detail"].iloc[-1] if len(arp) else None,
-                "dhcp_acked_ip": ack_ip,
-                "listed_ip": listed_ip,
+                "lease_ip": ips["lease"],
+                "lease_expires": expires.get(mac) if lease and mac else None,
+                "lease_count": int(lease_count.get(mac, 0)),
+                "arp_ip": ips["arp"],
+                "arp_interface": arp and arp["detail"],
+                "dhcp_acked_ip": ips["dhcp-ack"],
+                "listed_ip": ips["list"],
                 "guest_ip": guest,
                 "guest_ip_via": gvia,
                 "ff_leases_nearby": ff,

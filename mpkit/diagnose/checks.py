@@ -22,6 +22,7 @@ from typing import Any
 import pandas as pd
 
 from ..bundle import Bundle
+from ..regexes import for_arrow, non_capturing
 from .model import CheckResult, Evidence
 
 MAX_EVIDENCE = 5
@@ -103,7 +104,8 @@ def _sources(ctx: Context, where: list[str]) -> list[tuple[str, pd.DataFrame, st
 
 
 def _make_signature_check(sig: dict[str, Any]) -> CheckFn:
-    rx = re.compile(re.sub(r"(?<!\\)\((?!\?)", "(?:", sig["pattern"]))
+    rx = re.compile(non_capturing(sig["pattern"]))
+    fast = for_arrow(sig["pattern"])
 
     def fn(ctx: Context) -> CheckResult:
         found: list[Evidence] = []
@@ -113,7 +115,7 @@ def _make_signature_check(sig: dict[str, Any]) -> CheckFn:
                 continue
             looked = True
             msgs = frame[col].astype("str")
-            hits = frame[msgs.str.contains(rx, na=False)]
+            hits = frame[msgs.str.contains(fast, regex=True, na=False)]
             for r in hits.head(MAX_EVIDENCE).itertuples(index=False):
                 text = str(r.message)
                 m = rx.search(text)
@@ -186,6 +188,17 @@ def lease_for_instance(ctx: Context) -> CheckResult:
                 cid,
                 "pass",
                 f"lease {r['ip']} for {ctx.mac}",
+                [ev(r["file"], r["line"], r["raw"])],
+                ip=r["ip"],
+                file=r["file"],
+            )
+        named = le[le["name"] == ctx.instance] if ctx.instance else le.iloc[0:0]
+        if len(named):  # no entry under the MAC, but one under the instance's host name (an `ff,` client-id)
+            r = named.iloc[-1]
+            return _res(
+                cid,
+                "pass",
+                f"lease {r['ip']} under the host name {ctx.instance} (no MAC in the entry)",
                 [ev(r["file"], r["line"], r["raw"])],
                 ip=r["ip"],
                 file=r["file"],
