@@ -1107,6 +1107,21 @@ def _is_kernel_start_failure(exc: BaseException) -> bool:
     )
 
 
+def _kernel_manager() -> dict[str, Any]:
+    """On POSIX, talk to the kernel over IPC sockets: no TCP port, and no "running over TCP
+    without encryption" warning on every report."""
+    if os.name != "posix":
+        return {}
+    from jupyter_client.manager import AsyncKernelManager
+
+    class IPCKernelManager(AsyncKernelManager):
+        def __init__(self, **kwargs: Any) -> None:
+            super().__init__(**kwargs)
+            self.transport = "ipc"
+
+    return {"kernel_manager_class": IPCKernelManager}
+
+
 def _execute(
     input_nb: Path,
     output_nb: Path,
@@ -1135,6 +1150,7 @@ def _execute(
                 execution_timeout=timeout,
                 cwd=str(cwd),
                 start_timeout=120,
+                **_kernel_manager(),
             )
             return None
         except PapermillExecutionError as exc:
