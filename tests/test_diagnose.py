@@ -153,3 +153,19 @@ def test_cli_json_contract_and_exit_codes(tmp_path: Path) -> None:
 def test_unknown_instance_is_a_clear_error() -> None:
     with pytest.raises(mpkit.DiagnoseError, match="no instance"):
         mpkit.diagnose(mpkit.sample(), instance="nope")
+
+
+def test_a_host_without_any_failure_gets_no_cause(tmp_path: Path) -> None:
+    """`mpkit collect` on a machine with no failed start (here: no Multipass at all) must not invent one."""
+    (tmp_path / "ip-addr.json").write_text(
+        '[{"ifindex": 1, "ifname": "lo", "flags": ["LOOPBACK", "UP"], "operstate": "UNKNOWN",'
+        ' "addr_info": [{"family": "inet", "local": "127.0.0.1", "prefixlen": 8}]}]'
+    )
+    (tmp_path / "os-release.txt").write_text('NAME="Debian GNU/Linux"\nVERSION_ID="12"\nID=debian\n')
+    d = mpkit.diagnose(tmp_path)
+    assert d.root_cause.id == "unknown" and d.failed_stage == "unknown"
+    assert [c.id for c in d.candidates] == ["unknown"] and not d.root_cause.evidence
+    assert "mpkit probe" in d.root_cause.summary
+    assert all(
+        "launchctl" not in (s.command or "") for s in d.root_cause.remediation
+    )  # Linux host: no macOS steps

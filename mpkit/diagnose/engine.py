@@ -278,7 +278,8 @@ def _failed_stage(att: dict[str, Any], root: str, decided: bool) -> str:
     return "unknown"
 
 
-def _steps(cause: dict[str, Any], facts: dict[str, Any]) -> tuple[Step, ...]:
+def _steps(cause: dict[str, Any], facts: dict[str, Any], platform: str | None = None) -> tuple[Step, ...]:
+    """The cause's remediation ladder, filled in; steps for another platform are left out."""
     return tuple(
         Step(
             _fill(s["text"], facts),
@@ -287,6 +288,7 @@ def _steps(cause: dict[str, Any], facts: dict[str, Any]) -> tuple[Step, ...]:
             s.get("warning"),
         )
         for s in cause["remediation"]
+        if platform in (None, "any") or s.get("platform") in (None, platform)
     )
 
 
@@ -418,7 +420,9 @@ def diagnose(
     client = bundle.frame("client")
     client_failed = bool(len(client)) and client["kind"].astype("str").isin(list(_CLIENT_FAILURES)).any()
     ok_start = att.get("outcome") == "ok" and not client_failed
-    if ok_start:
+    # no start attempt, no client error, no strong log signature: there is no failure to explain
+    no_failure = not att and not client_failed and not strong_upstream
+    if ok_start or no_failure:
         decided = False
 
     facts: dict[str, Any] = {
@@ -444,10 +448,12 @@ def diagnose(
     else:
         root_id = "unknown"
         best = max(conf.values(), default=0.0)
-        root_conf = 0.9 if ok_start else min(0.6, max(0.2, 1.0 - best - 0.1 * len(ranked[:3])))
+        root_conf = (
+            0.9 if ok_start else 0.5 if no_failure else min(0.6, max(0.2, 1.0 - best - 0.1 * len(ranked[:3])))
+        )
         scale = min(1.0, (root_conf - 0.01) / best) if best and best >= root_conf else 1.0
         cands = [Candidate("unknown", root_conf)]
-        if not ok_start:
+        if not (ok_start or no_failure):
             cands += [Candidate(c, conf[c] * scale, positive[c], tuple(findings.get(c, []))) for c in ranked]
 
     cause = cz[root_id]
@@ -456,7 +462,7 @@ def diagnose(
         for f in findings.get(root_id, []):
             if f.weight > 0:
                 evid.extend(e for e in f.evidence if e not in evid)
-    else:
+    elif not no_failure:
         for c in ranked[:2]:
             for f in findings.get(c, []):
                 if f.weight > 0:
@@ -468,6 +474,15 @@ def diagnose(
             "No failure found: the start succeeded",
             f"The latest attempt of {instance or 'the instance'} reached SSH; nothing failed.",
         )
+    elif no_failure:
+        title, summary = (
+            "No failed start in this bundle",
+            "The bundle holds no start attempt, no client error and no failure signature, so there is "
+            "nothing to explain yet. Reproduce the failure while recording it: `mpkit probe NAME`.",
+        )
+        missing = [
+            "attempts.jsonl: `mpkit probe NAME` would record a failing start with lease and ARP snapshots"
+        ]
     else:
         title = cause["title"]
         what_next = ("Open candidates: " + ", ".join(ranked[:3]) + ". " if ranked else "") + (
@@ -486,12 +501,12 @@ def diagnose(
         title,
         summary,
         tuple(evid[:8]),
-        _steps(cause, facts),
+        _steps(cause, facts, ctx.platform),
         tuple(cause["references"]),
         cause["family"],
         tuple(consequences),
     )
-    stage = _failed_stage(att, root_id, root_id != "unknown")
+    stage = "unknown" if no_failure else _failed_stage(att, root_id, root_id != "unknown")
     host = bundle.host
     return Diagnosis(
         root_cause=root,
