@@ -546,6 +546,11 @@ def build_attempts(bundle: Bundle) -> pd.DataFrame:
             }
             atts.append(match)
         match["exit_code"] = row.exit_code
+        try:  # the probe timed the whole attempt, the log only its logged part
+            if pd.notna(row.ended_at) and (match.get("ended_at") is None or row.ended_at > match["ended_at"]):
+                match["ended_at"] = row.ended_at
+        except TypeError:  # different clocks (no zone known): keep the log's
+            pass
         if isinstance(row.client_output, str) and row.client_output.strip():
             match["client_error"] = row.client_output.strip()[-500:]
         if str(row.outcome) == "timeout" and match.get("outcome") in (None, "unknown", "in-progress"):

@@ -145,7 +145,11 @@ class Bundle:
             return []
         out = []
         for e in self.manifest.get("artifacts", []) or []:
-            if isinstance(e, dict) and (e.get("error") or e.get("timed_out") or not e.get("file")):
+            if (
+                not isinstance(e, dict) or e.get("kind") == "attempts"
+            ):  # a failing start is evidence, not a failed source
+                continue
+            if e.get("error") or e.get("timed_out"):
                 out.append(e)
         return out
 

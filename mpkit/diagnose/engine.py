@@ -172,6 +172,14 @@ def _prior(priors: dict[str, float], platform: str) -> float:
     return 0.6 * max(priors.values(), default=0.0)
 
 
+def _source_name(entry: dict[str, Any]) -> str:
+    """How to name a manifest entry: its command (what failed), else its file or kind."""
+    cmd = entry.get("command")
+    if isinstance(cmd, list):
+        cmd = " ".join(map(str, cmd))
+    return str(cmd or entry.get("file") or entry.get("kind") or entry.get("path") or "a source")
+
+
 def _last_line(text: Any) -> str:
     """The last non-blank line of a multi-line output (the `<name>: <error>` line of the client)."""
     lines = [ln.strip() for ln in str(text).splitlines() if ln.strip()]
@@ -389,14 +397,12 @@ def diagnose(
     trunc = bundle.truncated_sources()
     if trunc:
         penalty *= 0.9
-        notes.append("truncated inputs: " + ", ".join(str(e.get("file") or e.get("kind")) for e in trunc))
+        notes.append("truncated inputs: " + ", ".join(_source_name(e) for e in trunc))
     failed = bundle.failed_sources()
     if failed:
         notes.append(
             "sources that failed to collect: "
-            + ", ".join(
-                f"{e.get('kind') or e.get('file')} ({e.get('error') or 'failed'})" for e in failed[:8]
-            )
+            + ", ".join(f"{_source_name(e)} ({e.get('error') or 'failed'})" for e in failed[:8])
         )
     if missing:
         penalty *= max(0.75, 0.95 ** len(missing))
