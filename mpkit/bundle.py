@@ -624,6 +624,14 @@ def load_bundle(path: str | Path, *, limits: _archive.Limits | None = None) -> B
                         continue
                 if f.is_file():
                     _add_file(bundle, root, f, entries)
+                elif not f.is_dir():
+                    bundle.unrecognised.append(
+                        Unrecognised(
+                            f.relative_to(root).as_posix(),
+                            0,
+                            "not a regular file (FIFO, socket or device): not read",
+                        )
+                    )
         elif root.is_file():
             _add_file(bundle, root, root, {})
         else:

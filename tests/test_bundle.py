@@ -237,3 +237,12 @@ def test_readme_data_model_matches_the_code() -> None:
 
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     assert update(readme) == readme, "README schemas are stale: run `python -m mpkit.schema_docs`"
+
+
+def test_special_files_in_a_directory_are_listed_not_read(tmp_path: Path) -> None:
+    import os
+
+    (tmp_path / "multipassd.log").write_text(CASE_LOG)
+    os.mkfifo(tmp_path / "pipe")
+    b = mpkit.load_bundle(tmp_path)  # must not block reading the FIFO
+    assert any(u.path == "pipe" and "not a regular file" in u.reason for u in b.unrecognised)
