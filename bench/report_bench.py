@@ -52,7 +52,7 @@ def floor_once(tmp: Path, kernel: str) -> float:
         log_output=False,
         request_save_on_cell_execute=False,
         cwd=str(tmp),
-        **R._kernel_manager(),  # the same kernel transport as `mpkit report`
+        **R.kernel_manager_kwargs(),  # the same kernel transport as `mpkit report`
     )
     done = nbformat.read(str(tmp / "floor-out.ipynb"), as_version=4)
     (tmp / "floor.html").write_text(R.export_html(done, title="floor"), encoding="utf-8")

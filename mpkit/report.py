@@ -1107,7 +1107,7 @@ def _is_kernel_start_failure(exc: BaseException) -> bool:
     )
 
 
-def _kernel_manager() -> dict[str, Any]:
+def kernel_manager_kwargs() -> dict[str, Any]:
     """On POSIX, talk to the kernel over IPC sockets: no TCP port, and no "running over TCP
     without encryption" warning on every report."""
     if os.name != "posix":
@@ -1150,7 +1150,7 @@ def _execute(
                 execution_timeout=timeout,
                 cwd=str(cwd),
                 start_timeout=120,
-                **_kernel_manager(),
+                **kernel_manager_kwargs(),
             )
             return None
         except PapermillExecutionError as exc:
