@@ -386,49 +386,41 @@ def dhcp_messages(
     return out.sort_values("time", kind="stable", na_position="last").reset_index(drop=True)
 
 
-def lease_history(leases: pd.DataFrame, mac: str | None) -> pd.DataFrame:
-    """Per lease-file capture: was there a lease for ``mac``, with which IP and expiry.
-
-    One row per captured lease file (each snapshot, plus the top-level file with no time).
-    """
-    cols = ["captured_at", "file", "present", "ip", "expires"]
-    if leases is None or leases.empty or "file" not in leases.columns:
+def _capture_history(frame: pd.DataFrame, mac: str | None, extra: str, as_time: bool) -> pd.DataFrame:
+    """Per capture (each snapshot, plus the top-level file with no time): was ``mac`` there, with
+    which IP and ``extra`` column."""
+    cols = ["captured_at", "file", "present", "ip", extra]
+    if frame is None or frame.empty or "file" not in frame.columns:
         return pd.DataFrame(columns=cols)
     rows = []
-    for (file, snap), grp in leases.groupby(["file", "snapshot_at"], dropna=False, sort=False):
+    for (file, snap), grp in frame.groupby(["file", "snapshot_at"], dropna=False, sort=False):
         mine = grp[grp["mac"].astype("object") == mac] if mac else grp.iloc[0:0]
+        value: Any = None
+        if len(mine):
+            value = plain_times(mine[extra]).iloc[-1] if as_time else mine[extra].iloc[-1]
+        elif as_time:
+            value = pd.NaT
         rows.append(
             {
                 "captured_at": plain_times(pd.Series([snap])).iloc[0],
                 "file": file,
                 "present": bool(len(mine)),
                 "ip": mine["ip"].iloc[-1] if len(mine) else None,
-                "expires": plain_times(mine["expires"]).iloc[-1] if len(mine) else pd.NaT,
+                extra: value,
             }
         )
     out = pd.DataFrame(rows, columns=cols)
     return out.sort_values("captured_at", na_position="first").reset_index(drop=True)
+
+
+def lease_history(leases: pd.DataFrame, mac: str | None) -> pd.DataFrame:
+    """Per lease-file capture: was there a lease for ``mac``, with which IP and expiry."""
+    return _capture_history(leases, mac, "expires", as_time=True)
 
 
 def arp_history(neighbours: pd.DataFrame, mac: str | None) -> pd.DataFrame:
     """Per ARP / neighbour capture: was ``mac`` in the table, with which IP and state."""
-    cols = ["captured_at", "file", "present", "ip", "state"]
-    if neighbours is None or neighbours.empty or "file" not in neighbours.columns:
-        return pd.DataFrame(columns=cols)
-    rows = []
-    for (file, snap), grp in neighbours.groupby(["file", "snapshot_at"], dropna=False, sort=False):
-        mine = grp[grp["mac"].astype("object") == mac] if mac else grp.iloc[0:0]
-        rows.append(
-            {
-                "captured_at": plain_times(pd.Series([snap])).iloc[0],
-                "file": file,
-                "present": bool(len(mine)),
-                "ip": mine["ip"].iloc[-1] if len(mine) else None,
-                "state": mine["state"].iloc[-1] if len(mine) else None,
-            }
-        )
-    out = pd.DataFrame(rows, columns=cols)
-    return out.sort_values("captured_at", na_position="first").reset_index(drop=True)
+    return _capture_history(neighbours, mac, "state", as_time=False)
 
 
 def dhcp_story(

@@ -78,7 +78,10 @@ def _col(f: pd.DataFrame, name: str) -> pd.Series:
 
 
 def build_timeline(bundle: Bundle) -> pd.DataFrame:
+    """Every timed event on one clock.  The daemon log (possibly millions of rows) is taken as
+    columns; the other, small sources row by row."""
     rows: list[dict[str, Any]] = []
+    log_part: pd.DataFrame | None = None
     dl = bundle.frame("daemon_log")
     if not dl.empty:
         inst = log_instance(dl, known_instances(bundle))
@@ -89,21 +92,20 @@ def build_timeline(bundle: Bundle) -> pd.DataFrame:
             dl["program"].astype("str").str.startswith("dnsmasq")
             & dl["message"].astype("str").str.startswith("DHCP")
         ] = "dhcp"
-        part = pd.DataFrame(
+        log_part = pd.DataFrame(
             {
                 "time": dl["time"],
-                "source": "daemon_log",
-                "kind": kind,
-                "instance": inst,
-                "mac": dl["mac"],
-                "ip": dl["ip"],
-                "level": dl["level"].astype("object"),
-                "message": dl["message"].astype("str").str.split("\n").str[0],
-                "file": dl["file"],
+                "source": pd.Series("daemon_log", index=dl.index, dtype="str"),
+                "kind": kind.astype("str"),
+                "instance": inst.astype("str"),
+                "mac": dl["mac"].astype("str"),
+                "ip": dl["ip"].astype("str"),
+                "level": dl["level"].astype("str"),
+                "message": dl["message"].astype("str").str.split("\n", n=1).str[0],
+                "file": dl["file"].astype("str"),
                 "line": dl["line"],
             }
         )
-        rows.extend(part.to_dict("records"))
     sl = bundle.frame("system_log")
     for r in sl.to_dict("records"):
         rows.append(
@@ -179,11 +181,26 @@ def build_timeline(bundle: Bundle) -> pd.DataFrame:
         [{k: (None if _isna(v) else v) for k, v in r.items() if k in TIMELINE} for r in rows], TIMELINE
     )
     frame["time"] = _times(frame["time"])
+    if log_part is not None and len(log_part):
+        frame["time"] = _same_clock(frame["time"], log_part["time"])
+        frame = (
+            pd.concat([log_part, frame], ignore_index=True) if len(frame) else log_part.reset_index(drop=True)
+        )
     if len(frame):
         frame = frame.sort_values(["time", "file", "line"], kind="stable", na_position="last").reset_index(
             drop=True
         )
     return frame
+
+
+def _same_clock(times: pd.Series, like: pd.Series) -> pd.Series:
+    """``times`` with the time-zone awareness of ``like`` (both are on the bundle's clock already)."""
+    aware, want = isinstance(times.dtype, pd.DatetimeTZDtype), isinstance(like.dtype, pd.DatetimeTZDtype)
+    if aware and not want:
+        return times.dt.tz_convert(None)
+    if want and not aware:
+        return times.dt.tz_localize("UTC")
+    return times
 
 
 def _isna(v: Any) -> bool:
