@@ -88,3 +88,26 @@ def test_for_arrow_keeps_meaning() -> None:
     fast = for_arrow(pat)
     for text in ("vm needs starting 1.2", "vm needs syncing\t33", "x y needs starting 1"):
         assert bool(re.search(pat, text)) == bool(re.search(fast, text))
+
+
+def test_1_17_dev_wording(tmp_path: Path) -> None:
+    """1.17-dev: `IP not available` replaces `Could not determine IP…`; `Instance shutdown during start`
+    replaces `shutdown called while starting`."""
+    log = "\n".join(
+        [
+            f"[{T}00.000] [info] [daemon] Starting Multipass 1.17.0-dev.2929.pr661+gc67ef6641.mac",
+            f"[{T}01.000] [info] [vm] process state changed to Running",
+            f"[{T}02.000] [debug] [vm] Waiting for SSH to be up",
+            f"[{T}03.000] [trace] [vm] IP not available",
+            f"[{T}04.000] [trace] [vm] IP not available",
+            "",
+        ]
+    )
+    att = _bundle(tmp_path, log).attempts.iloc[0]
+    assert att["ip_failures"] == 2 and att["daemon_version"].startswith("1.17.0-dev")
+    other = tmp_path / "b"
+    other.mkdir()
+    (other / "client.txt").write_text(
+        "start failed: The following errors occurred:\nqemu-system-aarch64: boom\nvm: Instance shutdown during start\n"
+    )
+    assert mpkit.load_bundle(other).attempts.iloc[0]["outcome"] == "qemu-exited"
