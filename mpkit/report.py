@@ -414,10 +414,16 @@ def prepare(
     name = src.name
     notes: list[str] = []
     if params["redact"]:
+        # the redacted copy lives only while it is read: a bundle is parsed whole on loading
         tmp = Path(tempfile.mkdtemp(prefix="mpkit-redacted-"))
-        path, red = redacted_copy(src, tmp)
-        name = red.redact_text(name, learn=False)
-        b = load_bundle(path)
+        try:
+            path, red = redacted_copy(src, tmp)
+            name = red.redact_text(name, learn=False)
+            b = load_bundle(path)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+            if tmp.exists():
+                log.warning("could not remove the redacted copy %s; delete it by hand", tmp)
         title_text = red.redact_text(params["title"], learn=False) if params["title"] else None
         notes.append(
             "Redacted: host names, user names, serials, MACs and LAN IPs are pseudonyms (consistent across the report)."

@@ -297,3 +297,28 @@ def test_shared_case_files_parse_without_rejects() -> None:
         assert coverage(f)["rejected"] == 0, (path, coverage(f)["rejects"])
         seen += 1
     assert seen > 0
+
+
+def test_linux_netstat_r_names_and_ufw_on_iface_shapes_are_read() -> None:
+    """Shapes seen in real outputs (more in tests/test_parsers_real.py), counted honestly."""
+    rt = parse(
+        "routes",
+        "default         _gateway        0.0.0.0         UG        0 0          0 wlp2s0\n"
+        "not a route at all\n",
+    )
+    assert rt.iloc[0][["destination", "gateway", "flags", "interface"]].tolist() == [
+        "default",
+        "_gateway",
+        "UG",
+        "wlp2s0",
+    ]
+    assert bool(rt.iloc[0]["is_default"]) and coverage(rt)["rejected"] == 1
+    fw = parse(
+        "host_firewall",
+        "Status: active\n67/udp on mpqemubr0          ALLOW       Anywhere\n"
+        "10.0.0.0/24 22 on eth0 ALLOW 192.168.1.0/24 5000\nufw is ALLOW happy\n",
+    )
+    rules = fw[fw["record"] == "rule"][["dport", "proto", "sport", "interface"]]
+    got = [[None if pd.isna(v) else v for v in row] for row in rules.itertuples(index=False)]
+    assert got == [["67", "udp", None, "mpqemubr0"], ["22", None, "5000", "eth0"]]
+    assert coverage(fw)["rejected"] == 1 and coverage(fw)["rejects"][0][0] == 4

@@ -51,6 +51,8 @@ class BundleWriter:
         self.manifest = manifest
         self.redactor = redactor
         self._lock = threading.Lock()
+        #: files written through the redactor, with how many names it knew then
+        self._written: dict[Path, int] = {}
 
     def path_for(self, rel: str) -> Path:
         parts = PurePosixPath(rel).parts
@@ -71,4 +73,28 @@ class BundleWriter:
             path.parent.mkdir(parents=True, exist_ok=True)
             with open(path, "ab" if append else "wb") as fh:
                 fh.write(data)
+            if self.redactor is not None:
+                self._written[path] = min(self._written.get(path, 1 << 30), self.redactor.names_known())
             return len(data)
+
+    def sweep_names(self) -> int:
+        """Replace, in the files already written, the names the redactor learned after writing them
+        (a user name first seen in the last artifact is then gone from the first too). Returns the
+        number of files rewritten."""
+        if self.redactor is None:
+            return 0
+        changed = 0
+        with self._lock:
+            known = self.redactor.names_known()
+            for path, seen in sorted(self._written.items()):
+                if seen >= known or not path.is_file():
+                    continue
+                data = path.read_bytes()
+                new = self.redactor.redact_names(data.decode("utf-8", "surrogateescape")).encode(
+                    "utf-8", "surrogateescape"
+                )
+                if new != data:
+                    path.write_bytes(new)
+                    changed += 1
+                self._written[path] = known
+        return changed

@@ -501,6 +501,8 @@ def close_session(session: Session, *, interrupted: bool = False) -> None:
     if ctx.needs_sudo:
         session.manifest.set("needs_sudo", [{"file": f, "why": w} for f, w in sorted(ctx.needs_sudo.items())])
     session.manifest.finish(interrupted=interrupted)
+    if session.redactor is not None:
+        session.writer.sweep_names()  # names learned late, out of the files written early
     if session.redactor is not None and session.map_path is not None:
         session.redactor.save(session.map_path)
         ctx.progress(f"redaction map (keep it private, it is not in the bundle): {session.map_path}")

@@ -12,12 +12,22 @@ file and in the manifest:
   conflict or a gateway ``.1`` is still visible; loopback, link-local,
   multicast, broadcast and netmasks are kept; IPv6 likewise (an EUI-64 address
   follows its MAC's pseudonym);
+  a public address becomes another public address (never the same /24), and
+  ``a.b.c.d.port`` (tcpdump) and netstat's shortened destinations (``81.2.69``,
+  ``81.2.69/24``) follow the same map;
 * host names, user names (from home-directory paths), DHCP client names that
   are not instance names, serial numbers, UUIDs and 32-hex machine / boot ids.
 
+Every learned name is replaced wherever it occurs, also inside a longer token:
+user ``alex`` turns instance ``alex-dev`` into ``user001-dev`` in every file
+(names of three letters only where they stand apart from other letters and
+digits, so that ``bob`` does not rewrite ``bobcat``); the instance names so
+renamed are recorded in the map. A UUID is replaced inside longer tokens too
+(``vm-<uuid>-disk``), and its undashed 32-hex spelling follows it.
+
 Values that are not secrets survive: versions, states, message texts,
-instance names. The mapping (real → pseudonym) can be saved to a file that
-must stay on the user's machine, outside the bundle.
+instance names that hold no learned name. The mapping (real → pseudonym) can
+be saved to a file that must stay on the user's machine, outside the bundle.
 
 >>> r = Redactor(seed=1, hostnames=["jane-laptop"])
 >>> out = r.redact_text("jane-laptop dnsmasq-dhcp[7]: DHCPACK(mpqemubr0) 10.115.28.7 52:54:00:3c:0a:f1")
@@ -68,6 +78,53 @@ ALLOW_NAMES = {
     "guest",
 }
 
+#: names that are also words of the bundle's own vocabulary (levels, states, tools, path parts):
+#: still private when learned, but replaced only where no letter or digit touches them, so that
+#: a user called ``info`` does not rewrite ``information``
+VOCABULARY = {
+    "host",
+    "home",
+    "info",
+    "debug",
+    "error",
+    "warning",
+    "trace",
+    "running",
+    "stopped",
+    "unknown",
+    "starting",
+    "deleted",
+    "suspended",
+    "qemu",
+    "dnsmasq",
+    "bootpd",
+    "kernel",
+    "bridge",
+    "primary",
+    "instance",
+    "local",
+    "none",
+    "null",
+    "true",
+    "false",
+    "library",
+    "test",
+    "data",
+    "state",
+    "name",
+    "image",
+    "daemon",
+    "network",
+    "client",
+    "server",
+    "start",
+    "launch",
+    "mark",
+}
+
+#: names at most this long are, like :data:`VOCABULARY`, replaced only where no letter or digit touches them
+SHORT_NAME = 3
+
 #: locally administered prefixes that still say who made the NIC (QEMU/KVM, Docker, VirtualBox host-only)
 KNOWN_LOCAL_PREFIXES = {"52:54:00", "02:42:ac", "0a:00:27"}
 
@@ -102,7 +159,7 @@ _SERIAL_PATTERNS = [
 _CLIENT_PATTERNS = [
     re.compile(r"^\s*name=(?P<n>.+?)\s*$", re.M),  # dhcpd_leases
     re.compile(r"^\d+ [0-9a-f:-]+ [\d.]+ (?P<n>\S+) \S+\s*$", re.M),  # dnsmasq.leases
-    re.compile(r"DHCPACK\([^)]*\) [\d.]+ \S+ (?P<n>\S+)"),
+    re.compile(r"DHCPACK\([^)]*\) [\d.]+ \S+ (?P<n>[^\s\"'\\,;]+)"),  # also inside a JSON string
     re.compile(r"DHCP \w+ \[[^\]]*\]: \S+ <(?P<n>[^>]+)>"),  # bootpd
     re.compile(r"(?:OFFER|ACK|NAK) sent <?(?P<n>[^<>]+?)>? \d+\.\d+\.\d+\.\d+"),
 ]
@@ -114,14 +171,25 @@ _LIST_ROW = re.compile(
 
 # --- patterns that are replaced directly -------------------------------------------------------
 _UUID = re.compile(
-    r"(?<![0-9A-Fa-f-])[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}(?![0-9A-Fa-f-])"
+    r"(?<![0-9A-Fa-f])[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}(?![0-9A-Fa-f])"
 )
-_HEX32 = re.compile(r"(?<![0-9A-Fa-f])[0-9a-f]{32}(?![0-9A-Fa-f])")
+_HEX32 = re.compile(r"(?<![0-9A-Fa-f])(?:[0-9a-f]{32}|[0-9A-F]{32})(?![0-9A-Fa-f])")
 _LONG_HEXCOLON = re.compile(r"(?<![0-9A-Fa-f:])[0-9A-Fa-f]{1,2}(?::[0-9A-Fa-f]{1,2}){6,}(?![0-9A-Fa-f:])")
 _HEX12_MAC = re.compile(r"(?<![0-9A-Za-z-])[0-9A-F]{12}(?![0-9A-Za-z-])")
 _IPV4 = re.compile(
     r"(?<![\d.])(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?!\.?[0-9A-Fa-f])"
 )  # not the head of a dotted MAC
+#: tcpdump's ``a.b.c.d.port`` (a fifth, decimal group; a dotted MAC has six)
+_IPV4_PORT = re.compile(r"(?<![\w.])(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})\.(\d{1,5})(?![\w.]|:[0-9A-Fa-f])")
+#: netstat -rn shortens a route's destination: ``81.2.69``, ``81.2/16``, ``10/8`` (first column only)
+_NETSTAT_DEST = re.compile(
+    r"^(?P<d>\d{1,3}(?:\.\d{1,3}){0,2})(?P<m>/\d{1,2})?(?=[ \t]+\S+[ \t]+[A-Za-z123]*[UGH][A-Za-z123]*[ \t])",
+    re.M,
+)
+#: an address spelled with dashes inside a host name (``ip-81-2-69-160.example.net``, ``81-2-69-160.isp``)
+_IPV4_DASHED = re.compile(
+    r"(?<![\w-])(?P<pre>[A-Za-z][A-Za-z0-9]*-)?(?P<ip>\d{1,3}-\d{1,3}-\d{1,3}-\d{1,3})(?![\w-])(?P<dom>\.[A-Za-z])?"
+)
 _IPV6 = re.compile(r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])")
 
 _CLEAN_PUBLIC = [o for o in range(1, 224) if o not in (10, 100, 127, 169, 172, 192, 198, 203)]
@@ -161,7 +229,9 @@ class Redactor:
 
     ``hostnames`` / ``users`` / ``serials`` seed values known in advance (the
     local host name and user); :meth:`learn` finds more in texts.
-    ``instances`` are instance names, never redacted.
+    ``instances`` are instance names: never taken for a host or DHCP client
+    name, and kept unless they hold a learned name (``alex-dev`` with user
+    ``alex`` becomes ``user001-dev``, recorded under ``instance`` in the map).
     """
 
     def __init__(
@@ -178,11 +248,12 @@ class Redactor:
         m = mapping or {}
         self.maps: dict[str, dict[str, str]] = {
             k: dict(m.get(k, {}))
-            for k in ("mac", "ipv4", "ipv6", "host", "user", "client", "serial", "uuid", "id")
+            for k in ("mac", "ipv4", "ipv6", "host", "user", "client", "serial", "uuid", "id", "instance")
         }
         self.instances: set[str] = set(m.get("instances", [])) | set(instances)
         self._client_candidates: set[str] = set()
         self._literal_re: re.Pattern[str] | None = None
+        self._pseudo: dict[str, str] = {}
         self._literal_dirty = True
         for h in hostnames:
             self.add("host", h)
@@ -215,9 +286,13 @@ class Redactor:
 
     # ----- learning ---------------------------------------------------------------------------
     def add(self, kind: str, value: str) -> None:
-        """Declare ``value`` private (kind: ``host``, ``user``, ``client`` or ``serial``)."""
-        value = value.strip()
-        if not self._worth(value) or (kind == "client" and value in self.instances):
+        """Declare ``value`` private (kind: ``host``, ``user``, ``client`` or ``serial``).
+
+        A user name or serial is private even when an instance has the same name (the instance
+        is then renamed); a host or DHCP client name that is an instance name is not.
+        """
+        value = value.strip().strip("\"',;")
+        if not self._worth(value) or (kind in ("client", "host") and value in self.instances):
             return
         table = self.maps[kind]
         low = value.lower()
@@ -229,7 +304,7 @@ class Redactor:
         self._literal_dirty = True
 
     def _worth(self, value: str) -> bool:
-        if len(value) < 3 or value.lower() in ALLOW_NAMES or value in self.instances:
+        if len(value) < 3 or value.lower() in ALLOW_NAMES:
             return False
         if _IPV4.fullmatch(value) or canon_mac(value):
             return False
@@ -255,33 +330,58 @@ class Redactor:
                     self.add(kind, m.group("n"))
         for pat in _CLIENT_PATTERNS:
             self._client_candidates.update(m.group("n").strip() for m in pat.finditer(text))
+        for m in _UUID.finditer(text):  # so that an undashed spelling met first follows it too
+            self._uuid(m)
 
     def settle(self) -> None:
-        """Turn the DHCP client names seen so far into pseudonyms, except instance names."""
+        """Turn the DHCP client names seen so far into pseudonyms, except instance names.
+
+        Instance names that hold a private name are recorded with their new spelling (``instance``
+        in the map), so that the map undoes them too.
+        """
         for name in sorted(self._client_candidates - self.instances):
             self.add("client", name)
         self._client_candidates.clear()
+        lit = self._literals()
+        if lit is not None:
+            for name in sorted(self.instances - set(self.maps["instance"])):
+                new = lit.sub(self._literal_sub, name)
+                if new != name:
+                    self.maps["instance"][name] = new
 
     # ----- substitution -----------------------------------------------------------------------
     def _literals(self) -> re.Pattern[str] | None:
+        """One pattern for every learned name: anywhere (inside longer tokens too), except short
+        names and vocabulary words, which must stand apart from letters and digits."""
         if self._literal_dirty:
-            names = [n for k in ("host", "user", "client", "serial") for n in self.maps[k]]
-            names.sort(key=len, reverse=True)
-            self._literal_re = (
-                re.compile("(?<![\\w-])(" + "|".join(re.escape(n) for n in names) + ")(?![\\w-])", re.I)
-                if names
-                else None
-            )
+            self._pseudo = {}
+            for k in ("serial", "client", "user", "host"):  # on a clash, the first kind wins
+                for real, pseudo in self.maps[k].items():
+                    self._pseudo.setdefault(real.lower(), pseudo)
+            names = sorted(self._pseudo, key=len, reverse=True)
+            alts = [
+                f"(?<![A-Za-z0-9]){re.escape(n)}(?![A-Za-z0-9])"
+                if len(n) <= SHORT_NAME or n in VOCABULARY
+                else re.escape(n)
+                for n in names
+            ]
+            self._literal_re = re.compile("|".join(alts), re.I) if alts else None
             self._literal_dirty = False
         return self._literal_re
 
     def _literal_sub(self, m: re.Match[str]) -> str:
-        found = m.group(1)
-        for k in ("host", "user", "client", "serial"):
-            for real, pseudo in self.maps[k].items():
-                if real.lower() == found.lower():
-                    return pseudo
-        return found
+        found = m.group(0)
+        return self._pseudo.get(found.lower(), found)
+
+    def names_known(self) -> int:
+        """How many names (host, user, client, serial) are known so far."""
+        return sum(len(self.maps[k]) for k in ("host", "user", "client", "serial"))
+
+    def redact_names(self, text: str) -> str:
+        """``text`` with only the learned names replaced (for text already redacted otherwise)."""
+        self.settle()
+        lit = self._literals()
+        return lit.sub(self._literal_sub, text) if lit is not None else text
 
     def redact_text(self, text: str, *, learn: bool = True) -> str:
         """``text`` with every private value replaced by its pseudonym."""
@@ -296,6 +396,9 @@ class Redactor:
         text = _LONG_HEXCOLON.sub(self._hexcolon, text)
         text = MAC_IN_TEXT.sub(self._mac_match, text)
         text = _HEX12_MAC.sub(self._hex12, text)
+        text = _NETSTAT_DEST.sub(self._netstat_dest, text)
+        text = _IPV4_DASHED.sub(self._ipv4_dashed, text)
+        text = _IPV4_PORT.sub(self._ipv4_port, text)
         text = _IPV4.sub(self._ipv4_match, text)
         text = _IPV6.sub(self._ipv6_match, text)
         return text
@@ -329,9 +432,15 @@ class Redactor:
 
     def _hex32(self, m: re.Match[str]) -> str:
         real = m.group(0)
-        if real not in self.maps["id"]:
-            self.maps["id"][real] = f"{self._rng.getrandbits(128):032x}"
-        return self.maps["id"][real]
+        key = real.lower()
+        dashed = f"{key[:8]}-{key[8:12]}-{key[12:16]}-{key[16:20]}-{key[20:]}"
+        if dashed in self.maps["uuid"]:  # a UUID written without its dashes
+            out = self.maps["uuid"][dashed].replace("-", "")
+        else:
+            if key not in self.maps["id"]:
+                self.maps["id"][key] = f"{self._rng.getrandbits(128):032x}"
+            out = self.maps["id"][key]
+        return out.upper() if real.isupper() else out
 
     # MACs
     def mac(self, canon: str) -> str:
@@ -413,9 +522,10 @@ class Redactor:
             table = self.maps["ipv4"]
             if key not in table:
                 used = {v for k, v in table.items() if k.startswith(f"{cat}|{parent}|")}
+                used.add(str(o[pos]))  # never the real value: an unchanged address would be no pseudonym
                 free = [str(x) for x in allowed if str(x) not in used]
                 if not free:
-                    free = [str(x) for x in allowed]
+                    free = [str(x) for x in allowed if x != o[pos]] or [str(x) for x in allowed]
                 table[key] = self._rng.choice(free)
             out.append(int(table[key]))
         out.append(o[3])
@@ -423,6 +533,22 @@ class Redactor:
 
     def _ipv4_match(self, m: re.Match[str]) -> str:
         return self.ipv4(m.group(0))
+
+    def _ipv4_port(self, m: re.Match[str]) -> str:
+        return f"{self.ipv4(m.group(1))}.{m.group(2)}"
+
+    def _netstat_dest(self, m: re.Match[str]) -> str:
+        """netstat's shortened network (``81.2.69`` is 81.2.69.0): as many octets as printed."""
+        parts = m.group("d").split(".")
+        full = self.ipv4(".".join(parts + ["0"] * (4 - len(parts))))
+        return ".".join(full.split(".")[: len(parts)]) + (m.group("m") or "")
+
+    def _ipv4_dashed(self, m: re.Match[str]) -> str:
+        """``ip-10-0-0-5``, ``81-2-69-160.static.example.net``: an address inside a host name."""
+        if m.group("pre") is None and m.group("dom") is None:
+            return m.group(0)
+        new = self.ipv4(m.group("ip").replace("-", ".")).replace(".", "-")
+        return (m.group("pre") or "") + new + (m.group("dom") or "")
 
     # IPv6
     def _ipv6_match(self, m: re.Match[str]) -> str:

@@ -28,6 +28,14 @@ zone), ``chain`` (nft / iptables chain with its hook and policy), ``rule``,
 ``note`` (an error such as ``FirewallD is not running`` or ``You need to be
 root``: the state is then unknown, not absent).
 
+A ufw rule is ``TO ACTION [IN|OUT|FWD] FROM [# comment]``, each side
+``[ADDR] [PORT[/PROTO]] [(v6)] [on IFACE]``, ``Anywhere`` or an application
+profile (``10.0.0.0/24 22 on eth0 ALLOW 192.168.1.0/24 5000`` gives
+``dport=22 sport=5000 interface=eth0``; ``67/udp on mpqemubr0  ALLOW
+Anywhere`` gives ``dport=67 proto=udp interface=mpqemubr0``). ufw pads the
+columns; a rule with single spaces is read when one side (inside a ufw
+listing) or both sides (elsewhere) look like ufw addresses or ports.
+
 ``drops_dhcp`` is True for a drop/reject/deny rule whose protocol can be udp
 and whose ports include 67/68 (bootps/bootpc), or that names an interface and
 restricts no port.  A catch-all final reject and a chain policy ``drop`` are
@@ -85,11 +93,16 @@ _UFW_SETTING = re.compile(r"^(?P<k>Logging|New profiles):\s*(?P<v>.*)$")
 _UFW_DEFAULT = re.compile(r"^Default:\s*(?P<v>.*)$")
 _UFW_DEFAULT_PART = re.compile(r"(?P<p>\w+)\s*\((?P<d>\w+)\)")
 _UFW_HEAD = re.compile(r"^\s*(?:To\s+Action\s+From|--\s+-+\s+-+)\s*$")
+# a rule: `[ N] TO ACTION [IN|OUT|FWD] [(log)] FROM [# comment]`, where TO and FROM are
+# `[ADDR] [PORT[/PROTO]] [(v6)] [on IFACE]`, `Anywhere …` or an application profile name
 _UFW_RULE = re.compile(
-    r"^(?:\[\s*\d+\]\s*)?(?P<to>\S.*?)\s{2,}(?P<action>ALLOW|DENY|REJECT|LIMIT)(?:\s+(?P<dir>IN|OUT|FWD))?"
-    r"\s+(?P<from>.*?)(?:\s+#\s*.*)?$"
+    r"^(?:\[\s*\d+\]\s*)?(?P<to>\S.*?)(?P<gap>\s+)(?P<action>ALLOW|DENY|REJECT|LIMIT)(?:\s+(?P<dir>IN|OUT|FWD))?"
+    r"(?:\s+\((?P<log>log(?:-all)?)\))?(?:\s+(?P<from>.*?))?(?:\s+#\s*.*)?$"
 )
-_UFW_PORT = re.compile(r"^(?P<port>[\d:,]+)(?:/(?P<proto>tcp|udp))?\b")
+_UFW_PORT = re.compile(r"^(?P<port>\d+(?:[:,]\d+)*)(?:/(?P<proto>\w+))?$")
+_UFW_ADDR = re.compile(
+    r"^(?:Anywhere|\d{1,3}(?:\.\d{1,3}){3}(?:/\d+)?|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*(?:/\d+)?)$"
+)
 _UFW_ON = re.compile(r"\bon\s+(?P<if>\S+)")
 # --- firewalld
 _ZONE = re.compile(r"^(?P<zone>[A-Za-z0-9_.\-]+)(?:\s+\((?P<tags>[^)]*)\))?\s*$")
@@ -124,7 +137,7 @@ _SKIP = re.compile(r"^\s*(?:#.*|COMMIT|[$#]\s.*)$")
 
 LINE_RE = re.compile(
     r"^Status:\s*(?:active|inactive)|^Default:\s*\w+\s*\(incoming\)|^\s*table\s+\w+\s+\S+\s*\{|^\s*chain\s+\S+\s*\{"
-    r"|^\s+type\s+\w+\s+hook\s|^\s+interfaces:|^-[APN]\s+\S|^\S.*\s{2,}(?:ALLOW|DENY|REJECT|LIMIT)\b|^\s*\}\s*$"
+    r"|^\s+type\s+\w+\s+hook\s|^\s+interfaces:|^-[APN]\s+\S|^\S.*\s(?:ALLOW|DENY|REJECT|LIMIT)(?:\s+(?:IN|OUT|FWD))?\s+\S|^\s*\}\s*$"
     r"|\b(?:accept|drop|reject)\s*(?:comment\s.*)?$",
     re.M,
 )
@@ -159,13 +172,32 @@ def _drops_dhcp(row: dict[str, Any]) -> bool:
     return row.get("interface") is not None
 
 
-def _ufw_rule(m: re.Match[str]) -> dict[str, Any]:
+def _ufw_endpoint(side: str) -> tuple[str | None, str | None, bool]:
+    """``(port, proto, looks_like_ufw)`` of one side of a ufw rule (``10.0.0.0/24 22/tcp on eth0``)."""
+    tok = _UFW_ON.sub(" ", side).replace("(v6)", " ").split()
+    port = proto = None
+    addressy = bool(_UFW_ON.search(side)) or "(v6)" in side
+    for t in tok[:2]:
+        if _UFW_ADDR.match(t):
+            addressy = True
+        elif p := _UFW_PORT.match(t):
+            port, addressy = p["port"], True
+            proto = p["proto"] if p["proto"] in ("tcp", "udp") else None
+    return port, proto, addressy
+
+
+def _ufw_rule(m: re.Match[str], in_ufw: bool) -> dict[str, Any] | None:
+    """A ufw rule row, or ``None`` when a single-spaced line outside a ufw listing does not look like one."""
+    to, frm = m["to"].strip(), (m["from"] or "").strip()
+    dport, dproto, to_ok = _ufw_endpoint(to)
+    sport, sproto, from_ok = _ufw_endpoint(frm)
+    if not frm:
+        return None
+    if len(m["gap"]) < 2 and not ((to_ok or from_ok) if in_ufw else (to_ok and from_ok)):
+        return None  # one space before the verdict: only when a side reads as a ufw address / port
     row: dict[str, Any] = {"action": m["action"].lower(), "direction": (m["dir"] or "in").lower()}
-    to = m["to"].strip()
-    if p := _UFW_PORT.match(to):
-        row["dport"] = p["port"]
-        row["proto"] = p["proto"]
-    for side in (to, m["from"]):
+    row.update(dport=dport, sport=sport, proto=dproto or sproto)
+    for side in (to, frm):
         if (on := _UFW_ON.search(side)) and "interface" not in row:
             row["interface"] = on["if"]
     return row
@@ -299,8 +331,8 @@ def parse(text: str) -> pd.DataFrame:
         if _UFW_HEAD.match(ln):
             cov.skip()
             continue
-        if m := _UFW_RULE.match(ln):
-            row = add(no, "ufw", "rule", ln, **_ufw_rule(m))
+        if (m := _UFW_RULE.match(ln)) and (fields := _ufw_rule(m, st.tool == "ufw")) is not None:
+            row = add(no, "ufw", "rule", ln, **fields)
             row["drops_dhcp"] = _drops_dhcp(row)
             continue
         # --- iptables -S / iptables-save

@@ -19,6 +19,20 @@ Rows: ``destination=default gateway=192.168.1.1 interface=wlp2s0
 flags="proto dhcp" metric=600 is_default=True``; ``destination=10.115.28.0/24
 gateway=NA flags="proto kernel scope link src 10.115.28.1 linkdown"``.
 
+Input (Linux ``netstat -r`` / ``route``, names instead of addresses without
+``-n``; ``route -n`` / ``netstat -rn`` print addresses and, for ``route``, a
+``Metric`` column; ``route -6`` has ``Next Hop`` … ``If``)::
+
+    Kernel IP routing table
+    Destination     Gateway         Genmask         Flags   MSS Window  irtt Iface
+    default         _gateway        0.0.0.0         UG        0 0          0 wlp2s0
+    10.115.28.0     0.0.0.0         255.255.255.0   U         0 0          0 mpqemubr0
+
+Rows: ``destination=default gateway=_gateway flags=UG interface=wlp2s0
+is_default=True``; ``destination=10.115.28.0 gateway=NA`` (``0.0.0.0``,
+``*`` and ``::`` mean on-link). ``0.0.0.0`` with genmask ``0.0.0.0`` is a
+default route too.
+
 ``via_tunnel`` says the route leaves through a tunnel interface, the kind VPN
 clients create: ``utun*`` (macOS Network Extension VPNs, WireGuard, Tailscale),
 ``ppp*`` (L2TP/PPTP), ``ipsec*``, ``tun*`` (OpenVPN, tunl), ``tap<N>`` (OpenVPN
@@ -87,8 +101,19 @@ _NETSTAT = re.compile(
     rf"^\S+\s+\S+\s+{_NS_FLAGS}(?:\s+\d+\s+\d+)?(?:\s+\d+)?\s+[A-Za-z][\w.-]*(?:\s+(?:\d+|!))?$"
 )
 _HEADER = re.compile(r"^Destination\s+Gateway\s+Flags\b")
-_TITLES = re.compile(r"^(?:Routing tables|Internet6?:|Route Tree for Protocol Family.*)$")
-LINE_RE = re.compile(f"(?:{_NETSTAT.pattern}|{_HEADER.pattern}|{_TITLES.pattern}|{_LINUX.pattern})")
+_TITLES = re.compile(
+    r"^(?:Routing tables|Internet6?:|Route Tree for Protocol Family.*|Kernel IP(?:v6)? routing table)$"
+)
+# Linux net-tools (netstat -r, route): a Genmask column (IPv4), or "Next Hop" and "If" (IPv6)
+_KHEADER = re.compile(r"^Destination\s+(?:Gateway\s+Genmask\s+Flags|Next Hop\s+Flag)\b")
+_KFLAGS = r"[UHGRDMACL!n]+"
+_KROW4 = re.compile(rf"^\S+\s+\S+\s+\d{{1,3}}(?:\.\d{{1,3}}){{3}}\s+{_KFLAGS}(?:\s+\d+)+\s+[\w.:@-]+$")
+# IPv6 rows: `dest/len next-hop flags met ref use if`; names (`localhost/128`) and `[::]` without -n
+_KROW6 = re.compile(rf"^\S+/\d{{1,3}}\s+\S+\s+{_KFLAGS}(?:\s+-?\d+){{3}}\s+[\w.:@-]+$")
+LINE_RE = re.compile(
+    f"(?:{_NETSTAT.pattern}|{_HEADER.pattern}|{_TITLES.pattern}|{_LINUX.pattern}"
+    f"|{_KHEADER.pattern}|{_KROW4.pattern}|{_KROW6.pattern})"
+)
 _LINUX_STRICT = re.compile(r"\b(?:via|dev|proto|scope|metric)\b")
 
 
@@ -104,7 +129,9 @@ def _family(dest: str, gateway: str | None) -> str:
     return "inet"
 
 
-def _row(n: int, ln: str, family: str | None, dest: str, gw: str | None, iface: str | None) -> dict[str, Any]:
+def _row(
+    n: int, ln: str, family: str | None, dest: str, gw: str | None, iface: str | None, default: bool = False
+) -> dict[str, Any]:
     fam = family or _family(dest, gw)
     return {
         "line": n,
@@ -112,7 +139,7 @@ def _row(n: int, ln: str, family: str | None, dest: str, gw: str | None, iface: 
         "destination": dest,
         "gateway": gw,
         "interface": iface,
-        "is_default": dest in ("default", "0.0.0.0/0", "0/0", "::/0"),
+        "is_default": default or dest in ("default", "0.0.0.0/0", "0/0", "::/0"),
         "via_tunnel": bool(iface and TUNNEL.match(iface)),
         "raw": ln.strip(),
     }
@@ -132,6 +159,43 @@ def _netstat(n: int, ln: str, family: str | None, header: list[str] | None) -> d
     while rest and rest[0].isdigit():  # Refs, Use (older macOS), Mtu (-l)
         rest = rest[1:]
     return {**_row(n, ln, family, tok[0], tok[1], rest[0]), "flags": tok[2]}
+
+
+_ON_LINK = ("0.0.0.0", "*", "::", "[::]")
+
+
+def _kernel_header(s: str) -> list[str]:
+    """The column names of a net-tools header (``Next Hop`` is one column)."""
+    return [c.replace("Next_Hop", "Next Hop") for c in s.replace("Next Hop", "Next_Hop").split()]
+
+
+def _net_tools(n: int, ln: str, header: list[str] | None) -> dict[str, Any] | None:
+    """A Linux ``netstat -r`` / ``route`` row, by its header's columns.
+
+    Without a header that fits, the fixed columns are used: destination, gateway, (genmask,) flags
+    first, the interface last, counters between (``Metric``/``Met`` only when a header says so).
+    """
+    tok = ln.split()
+    v6 = bool(_KROW6.match(ln))
+    if not v6 and not _KROW4.match(ln):
+        return None
+    if header and len(header) == len(tok) and ("Genmask" in header) != v6:
+        rec = dict(zip(header, tok, strict=True))
+    elif v6:
+        rec = {"Destination": tok[0], "Next Hop": tok[1], "Flag": tok[2], "If": tok[-1]}
+    else:
+        rec = {"Destination": tok[0], "Gateway": tok[1], "Genmask": tok[2], "Flags": tok[3], "Iface": tok[-1]}
+    dest = rec["Destination"]
+    gw = rec.get("Gateway", rec.get("Next Hop"))
+    iface = rec.get("Iface", rec.get("If"))
+    metric = rec.get("Metric", rec.get("Met"))
+    default = (dest == "0.0.0.0" and rec.get("Genmask") == "0.0.0.0") or dest in ("::/0", "[::]/0")
+    row = _row(n, ln, "inet6" if v6 else "inet", dest, None if gw in _ON_LINK else gw, iface, default)
+    return {
+        **row,
+        "flags": rec.get("Flags", rec.get("Flag")),
+        "metric": int(metric) if metric and metric.isdigit() else None,
+    }
 
 
 def _linux(n: int, ln: str) -> dict[str, Any] | None:
@@ -166,18 +230,29 @@ def parse(text: str) -> pd.DataFrame:
     rows: list[dict[str, Any]] = []
     family: str | None = None
     header: list[str] | None = None
+    kheader: list[str] | None = None  # a net-tools header (netstat -r / route on Linux)
     for n, ln in numbered(text, cov):
         s = ln.strip()
         if not s or _TITLES.match(s):
-            family = {"Internet:": "inet", "Internet6:": "inet6"}.get(s, family)
-            header = None if s.startswith("Internet") else header
+            family = {
+                "Internet:": "inet",
+                "Internet6:": "inet6",
+                "Kernel IP routing table": "inet",
+                "Kernel IPv6 routing table": "inet6",
+            }.get(s, family)
+            header = None if s.startswith(("Internet", "Kernel")) else header
+            kheader = None if s.startswith(("Internet", "Kernel")) else kheader
+            cov.skip()
+            continue
+        if _KHEADER.match(s):
+            kheader, header = _kernel_header(s), None
             cov.skip()
             continue
         if _HEADER.match(s):
-            header = s.split()
+            header, kheader = s.split(), None
             cov.skip()
             continue
-        row = _linux(n, s) or _netstat(n, s, family, header)
+        row = _linux(n, s) or _net_tools(n, s, kheader) or _netstat(n, s, family, header)
         if row is None:
             cov.reject(n, ln)
             continue
