@@ -123,6 +123,9 @@ class Bundle:
         self.artifacts: list[Artifact] = []
         self.unrecognised: list[Unrecognised] = []
         self.notes: list[str] = []
+        #: text no parser consumed (unrecognised files, the prose around pasted outputs), by path:
+        #: (first line number, lines); scanned for the same signatures as the logs
+        self.texts: dict[str, tuple[int, list[str]]] = {}
         self.manifest_errors: list[str] = []
         self._unpacked: _archive.Unpacked | None = None
 
@@ -318,6 +321,19 @@ class Bundle:
                 return "macos"
             if msgs.str.contains("mpqemubr0|/snap/multipass|enable-kvm", regex=True).any():
                 return "linux"
+        return self._platform_from_text()
+
+    def _platform_from_text(self) -> str | None:
+        """The platform that what the person wrote or pasted names (client output, notes, prose)."""
+        parts = [self.frame("client")["message"].astype("str"), self.free_text["message"].astype("str")]
+        dl = self.frame("daemon_log")
+        if not dl.empty:
+            parts.append(dl["message"].astype("str").head(2000))
+        text = "\n".join("\n".join(p.tolist()) for p in parts)
+        votes = {plat: len(rx.findall(text)) for plat, rx in _PLATFORM_WORDS.items()}
+        best = max(votes, key=lambda k: votes[k])
+        if votes[best] and sorted(votes.values())[-2] < votes[best]:
+            return best
         return None
 
     @cached_property
@@ -454,6 +470,26 @@ class Bundle:
                 return f
         raise KeyError(f"no frame named {name!r}")
 
+    @cached_property
+    def free_text(self) -> pd.DataFrame:
+        """Lines no parser consumed (``file``, ``line``, ``message``): notes, unrecognised files, paste prose."""
+        files: list[str] = []
+        lines: list[int] = []
+        msgs: list[str] = []
+        for path, (first, body) in self.texts.items():
+            for i, ln in enumerate(body):
+                if ln.strip():
+                    files.append(path)
+                    lines.append(first + i)
+                    msgs.append(ln.rstrip())
+        return pd.DataFrame(
+            {
+                "file": pd.Series(files, dtype="str"),
+                "line": pd.Series(lines, dtype="int64"),
+                "message": pd.Series(msgs, dtype="str"),
+            }
+        )
+
     # -- derived views (built lazily) -------------------------------------------------------
     @cached_property
     def timeline(self) -> pd.DataFrame:
@@ -538,6 +574,8 @@ def _add_file(bundle: Bundle, root: Path, fpath: Path, entries: dict[str, dict[s
                 bundle.notes.append(f"{rel}: named like {kind} but its content is {other}; read as {other}")
                 kind = other
         add(kind, "name", 1.0, text, decode_errors=decode_errors)  # an empty canonical file is evidence too
+        if kind in WHOLE_TEXT_KINDS:
+            _keep_text(bundle, rel, text, [])
         return
     if not text.strip():
         bundle.unrecognised.append(Unrecognised(rel, size, "empty file"))
@@ -547,6 +585,7 @@ def _add_file(bundle: Bundle, root: Path, fpath: Path, entries: dict[str, dict[s
         covered = sum(p.last_line - p.first_line + 1 for p in parts)
         nonblank = sum(1 for ln in text.splitlines() if ln.strip())
         if len(parts) > 1 or (len(parts) == 1 and covered < 0.8 * nonblank):
+            _keep_text(bundle, rel, text, [(p.first_line, p.last_line) for p in parts])
             for p in parts:
                 add(
                     p.kind,
@@ -562,9 +601,45 @@ def _add_file(bundle: Bundle, root: Path, fpath: Path, entries: dict[str, dict[s
     if other is not None:
         add(other, "content", score, text, decode_errors=decode_errors)
         return
+    _keep_text(bundle, rel, text, [])
     closest = max(scores(text).items(), key=lambda kv: kv[1], default=("", 0.0))
     hint = f" (closest: {closest[0]} {closest[1]:.2f})" if closest[1] > 0 else ""
     bundle.unrecognised.append(Unrecognised(rel, size, "not recognised" + hint))
+
+
+#: words that only one platform's reports use
+_PLATFORM_WORDS = {
+    "macos": re.compile(
+        r"\bmacOS\b|\bMac ?OS\b|/Library/|/Users/|\bsw_vers\b|bridge100|\bhyperkit\b|\bhvf\b|\bvmnet|"
+        r"\bbrew\b|\bSequoia\b|\bSonoma\b|\bVentura\b|\bMonterey\b|\bBig Sur\b|\bCatalina\b|Apple M\d|\bM[1-4] (?:Pro|Max|Mac)"
+    ),
+    "linux": re.compile(
+        r"\bsnap\b|/snap/|\bsnapd\b|\bjournalctl\b|\bsystemctl\b|\bmpqemubr0\b|/dev/kvm|\bapt(?:-get)?\b|\bUbuntu \d\d\.\d\d|"
+        r"\bFedora\b|\bDebian\b|\bArch Linux\b|\bmultipassd\[\d+\]"
+    ),
+    "windows": re.compile(
+        r"\bWindows\b|\bHyper-V\b|PowerShell|\bC:\\|\.exe\b|mshome\.net|\bHNS\b|\bWSL\b|\bVBoxManage"
+    ),
+}
+
+#: kinds whose every line is also kept as text: what a command printed is free-form, and a line
+#: its parser does not classify can still carry a signature
+WHOLE_TEXT_KINDS = frozenset({"client"})
+
+#: files that hold the answer to a case, never evidence
+NOT_EVIDENCE = frozenset({"expected.json"})
+
+
+def _keep_text(bundle: Bundle, rel: str, text: str, covered: list[tuple[int, int]]) -> None:
+    """Keep the lines of ``text`` outside the ``covered`` (first, last) line ranges for scanning."""
+    if Path(rel).name in NOT_EVIDENCE:
+        return
+    body = text.splitlines()
+    for lo, hi in covered:
+        for i in range(max(lo, 1) - 1, min(hi, len(body))):
+            body[i] = ""
+    if any(ln.strip() for ln in body):
+        bundle.texts[rel] = (1, body)
 
 
 def _read_manifest(bundle: Bundle, root: Path) -> dict[str, dict[str, Any]]:

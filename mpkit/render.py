@@ -44,7 +44,10 @@ def render_text(d: Diagnosis, *, verbose: bool = False) -> str:
             c.id,
         ),
     ):
-        out.append(f"  [{MARK[c.state]:>5}] {c.id:<32} {c.summary}")
+        line = f"  [{MARK[c.state]:>5}] {c.id:<32} {c.summary}"
+        if c.state in ("fail", "warn", "pass") and c.strength < 1.0:
+            line += f"  (counts {c.strength:.0%}: {c.softened_by})"
+        out.append(line)
     hidden = len(d.checks) - len(shown)
     if hidden:
         out.append(f"  … {hidden} more checks passed or do not apply (--verbose shows them)")

@@ -1384,6 +1384,9 @@ def report(
 # batch and fleet
 # ------------------------------------------------------------------------------------------------
 
+#: how a bundle whose diagnosis found no failure reads in the fleet table and charts
+NO_FAILURE = "No failure found"
+
 FLEET_COLUMNS = [
     "bundle",
     "source",
@@ -1526,10 +1529,11 @@ def batch_task(
     if payload:
         d, h = payload.get("diagnosis", {}), payload.get("host", {})
         rc = d.get("root_cause", {})
+        healthy = str(rc.get("title") or "").startswith(NO_FAILURE)
         rec.update(
             {
-                "cause": rc.get("id"),
-                "confidence": rc.get("confidence"),
+                "cause": NO_FAILURE.lower() if healthy else rc.get("id"),
+                "confidence": None if healthy else rc.get("confidence"),
                 "failed_stage": d.get("failed_stage"),
                 "instance": d.get("instance"),
                 "platform": h.get("platform"),

@@ -254,6 +254,44 @@ for _sig in SIGNATURES:
         _files = base(**{"kernel.log": f"2025-01-10T10:00:06+0000 h kernel: {_line}\n"})
     CASES[_sig["check"]] = [("fail", _files), ("pass", base())]
 
+# what the client said: a line of that kind fires the check, another client error does not,
+# and with no client output the check did not look
+_CLIENT_LINES = {
+    "timeout": CLIENT,
+    "init-timeout": "launch failed: The following errors occurred:\nvm: timed out waiting for initialization to complete\n",
+    "shutdown-while-starting": "start failed: The following errors occurred:\nvm: shutdown called while starting\n",
+    "unknown-state": "start failed: Instance 'vm' is already running, but in an unknown state\n",
+    "ssh": "shell failed: ssh connection failed: 'Failed to connect: No route to host'\n",
+    "socket": "list failed: cannot connect to the multipass socket\n",
+    "qemu-stderr": "start failed: The following errors occurred:\nqemu-system-aarch64: -accel hvf: Error: HV_ERROR\nvm: shutdown called while starting\n",
+}
+for _kind, _text in _CLIENT_LINES.items():
+    _other = CLIENT if _kind != "timeout" else _CLIENT_LINES["init-timeout"]
+    CASES[f"client.says-{_kind}"] = [
+        ("fail", base(**{"client.txt": _text})),
+        ("pass", base(**{"client.txt": _other})),
+        ("not-collected", {"multipassd.log": mac_log()}),
+    ]
+
+# how the attempt ended
+_OK = mac_log(f"[{T}8.000] [debug] [vm] Executing '[ -e /var/lib/cloud/instance/boot-finished ]'")
+_EXITED = mac_log(f"[{T}6.000] [info] [vm] process finished with exit code 1")
+CASES["attempt.ended-timeout"] = [
+    ("fail", base()),
+    ("pass", {"multipassd.log": _EXITED}),
+    ("not-collected", {"sw_vers.txt": MAC14}),
+]
+CASES["attempt.ended-qemu-exited"] = [
+    ("fail", {"multipassd.log": _EXITED}),
+    ("pass", base()),
+    ("not-collected", {"sw_vers.txt": MAC14}),
+]
+CASES["attempt.ended-refused"] = [
+    ("fail", {"client.txt": "start failed: Instance 'vm' is already running, but in an unknown state\n"}),
+    ("pass", base()),
+    ("not-collected", {"sw_vers.txt": MAC14}),
+]
+
 PARAMS = [(cid, i, state) for cid, cases in CASES.items() for i, (state, _) in enumerate(cases)]
 
 

@@ -123,7 +123,9 @@ def test_generator_is_deterministic(generated: Path, tmp_path: Path) -> None:
 
 def test_data_is_up_to_date(generated: Path) -> None:
     want = _tree(generated)
-    have = {k: v for k, v in _tree(DATA).items() if not k.startswith("cases/")}  # the case library is not generated
+    have = {
+        k: v for k, v in _tree(DATA).items() if not k.startswith("cases/")
+    }  # the case library is not generated
     stale = sorted(k for k in want if have.get(k) != want[k])
     extra = sorted(k for k in have if k not in want)
     assert not stale and not extra, (

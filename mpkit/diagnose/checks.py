@@ -15,7 +15,7 @@ import ipaddress
 import json
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from typing import Any
 
@@ -46,19 +46,45 @@ class Context:
 CheckFn = Callable[[Context], CheckResult]
 REGISTRY: dict[str, CheckFn] = {}
 TITLES: dict[str, str] = {}
+#: checks that state a fact about the host's era (OS and Multipass versions), not a sign of failure
+FACTS: set[str] = set()
 
 
-def check(check_id: str, title: str) -> Callable[[CheckFn], CheckFn]:
+def check(check_id: str, title: str, *, fact: bool = False) -> Callable[[CheckFn], CheckFn]:
+    """Register a check; ``fact`` marks one whose ``fail`` describes the host, not a failure."""
+
     def deco(fn: CheckFn) -> CheckFn:
         REGISTRY[check_id] = fn
         TITLES[check_id] = title
+        if fact:
+            FACTS.add(check_id)
         return fn
 
     return deco
 
 
-def _res(cid: str, state: str, summary: str, evidence: Iterable[Evidence] = (), **facts: Any) -> CheckResult:
-    return CheckResult(cid, TITLES.get(cid, cid), state, summary, tuple(list(evidence)[:MAX_EVIDENCE]), facts)
+def _res(
+    cid: str,
+    state: str,
+    summary: str,
+    evidence: Iterable[Evidence] = (),
+    *,
+    strength: float = 1.0,
+    how: str = "read",
+    softened_by: str = "",
+    **facts: Any,
+) -> CheckResult:
+    return CheckResult(
+        cid,
+        TITLES.get(cid, cid),
+        state,
+        summary,
+        tuple(list(evidence)[:MAX_EVIDENCE]),
+        facts,
+        strength,
+        how,
+        softened_by,
+    )
 
 
 def ev(file: Any, line: Any, excerpt: Any) -> Evidence:
@@ -86,58 +112,82 @@ def _load_signatures() -> list[dict[str, Any]]:
 SIGNATURES = _load_signatures()
 
 
-def _sources(ctx: Context, where: list[str]) -> list[tuple[str, pd.DataFrame, str]]:
-    out = []
+#: how much a signature found outside the attempt's own log window still counts
+FAR_STRENGTH = 0.5
+
+
+def _sources(ctx: Context, where: list[str]) -> list[tuple[str, pd.DataFrame, float]]:
+    """The frames a signature is looked for in, each with the strength a hit there carries.
+
+    The attempt's log window counts fully; the rest of the daemon log (other
+    attempts, hours away) counts at :data:`FAR_STRENGTH`.  Client output, the
+    kernel log and free text (notes, unrecognised files, the prose of a paste)
+    are what the reporter chose to show, and count fully.
+    """
+    out: list[tuple[str, pd.DataFrame, float]] = []
     if "log" in where:
-        out.append(("log", ctx.window, "message"))
+        out.append(("log", ctx.window, 1.0))
+        full = ctx.bundle.frame("daemon_log")
+        if len(full) > len(ctx.window):
+            rest = full.drop(index=ctx.window.index, errors="ignore")
+            out.append(("log-far", rest, FAR_STRENGTH))
     if "client" in where:
-        out.append(("client", ctx.bundle.frame("client"), "message"))
+        out.append(("client", ctx.bundle.frame("client"), 1.0))
     if "kernel" in where:
-        out.append(("kernel", ctx.bundle.frame("kernel_log"), "message"))
-    if "notes" in where:
-        out.append(
-            ("notes", ctx.bundle.frame("notes"), "message")
-            if "notes" in ctx.bundle.frames
-            else ("notes", pd.DataFrame(), "message")
-        )
+        out.append(("kernel", ctx.bundle.frame("kernel_log"), 1.0))
+    out.append(("text", ctx.bundle.free_text, 1.0))
     return out
 
 
 def _make_signature_check(sig: dict[str, Any]) -> CheckFn:
     rx = re.compile(non_capturing(sig["pattern"]))
     fast = for_arrow(sig["pattern"])
+    unless = re.compile(sig["unless"]) if sig.get("unless") else None
 
     def fn(ctx: Context) -> CheckResult:
         found: list[Evidence] = []
+        strength = 0.0
         looked = False
-        for _name, frame, col in _sources(ctx, sig["where"]):
-            if frame is None or frame.empty or col not in frame.columns:
+        for _name, frame, weight in _sources(ctx, sig["where"]):
+            if frame is None or frame.empty or "message" not in frame.columns:
                 continue
             looked = True
-            msgs = frame[col].astype("str")
+            msgs = frame["message"].astype("str")
             hits = frame[msgs.str.contains(fast, regex=True, na=False)]
-            for r in hits.head(MAX_EVIDENCE).itertuples(index=False):
+            for r in hits.head(MAX_EVIDENCE * 2).itertuples(index=False):
                 text = str(r.message)
                 m = rx.search(text)
                 line_text = next((ln for ln in text.splitlines() if m and m.group(0) in ln), text)
-                found.append(ev(r.file, r.line, line_text))
+                if unless is not None and unless.search(line_text):
+                    continue
+                e = ev(r.file, r.line, line_text)
+                if e not in found:
+                    found.append(e)
+                    strength = max(strength, weight)
         if found:
             return _res(
                 sig["check"],
                 "fail",
                 f"found: {found[0].excerpt}",
                 found,
+                strength=strength,
+                softened_by="" if strength >= 1.0 else "only outside the attempt's time window",
                 excerpt=found[0].excerpt,
                 count=len(found),
             )
         if not looked:
-            return _res(sig["check"], "not-collected", "no daemon log or client output to search")
+            return _res(sig["check"], "not-collected", "no daemon log, client output or text to search")
         return _res(sig["check"], "pass", "not seen")
 
     return fn
 
 
+#: checks whose ``fail`` is a sign that something failed (a signature, what the client said, how the
+#: attempt ended), as opposed to host state that may be fine (a firewall that is on)
+SIGNS: set[str] = set()
+
 for _sig in SIGNATURES:
+    SIGNS.add(_sig["check"])
     TITLES[_sig["check"]] = _sig["title"]
     REGISTRY[_sig["check"]] = _make_signature_check(_sig)
 
@@ -291,7 +341,11 @@ def lease_ff(ctx: Context) -> CheckResult:
     return _res(cid, "pass", "every lease carries a MAC")
 
 
-@check("version.sequoia-lease-lookup", "Multipass ≤ 1.14.0 on macOS ≥ 15 (the Sequoia IP-lookup break)")
+@check(
+    "version.sequoia-lease-lookup",
+    "Multipass ≤ 1.14.0 on macOS ≥ 15 (the Sequoia IP-lookup break)",
+    fact=True,
+)
 def sequoia(ctx: Context) -> CheckResult:
     cid = "version.sequoia-lease-lookup"
     if ctx.platform not in (None, "macos"):
@@ -307,7 +361,7 @@ def sequoia(ctx: Context) -> CheckResult:
     return _res(cid, "pass", f"Multipass {v} on macOS {os_}", version=v, os=os_)
 
 
-@check("host.local-network-privacy", "macOS with Local Network privacy (15 and later)")
+@check("host.local-network-privacy", "macOS with Local Network privacy (15 and later)", fact=True)
 def lnp_os(ctx: Context) -> CheckResult:
     cid = "host.local-network-privacy"
     if ctx.platform not in (None, "macos"):
@@ -874,6 +928,10 @@ def disk_usage(ctx: Context) -> CheckResult:
     return _res(cid, "pass", "no filesystem ≥ 98% full")
 
 
+#: instance states that show a start went wrong (a Stopped instance may simply be stopped)
+STUCK_STATES = frozenset({"unknown", "starting", "restarting"})
+
+
 @check("instance.running-with-ip", "the instance is Running with an IPv4 address")
 def running_with_ip(ctx: Context) -> CheckResult:
     cid = "instance.running-with-ip"
@@ -905,6 +963,7 @@ def running_with_ip(ctx: Context) -> CheckResult:
         f"state {r['state']}, IPv4 {r['ipv4'] if isinstance(r['ipv4'], str) else '--'}",
         [ev(r["file"], r["line"], f"{r['state']}")],
         inst_state=r["state"],
+        failure_sign=str(r["state"]).lower() in STUCK_STATES,
     )
 
 
@@ -925,6 +984,7 @@ def db_state(ctx: Context) -> CheckResult:
             "stored state is unknown (8)",
             [ev(r["file"], r["line"], f"{r['name']}: state {r['state']}")],
             detail="the instance database stores state 8 (unknown)",
+            failure_sign=True,
         )
     return _res(cid, "pass", f"stored state {r['state_name']}")
 
@@ -1006,7 +1066,81 @@ def after_restart(ctx: Context) -> CheckResult:
     return _res(cid, "pass", "started by a client")
 
 
+# -- the shape of the failure: what the client said and how the attempt ended ---------------
+
+#: client output kinds that become checks of their own (``client.says-<kind>``)
+CLIENT_KINDS = {
+    "timeout": "the client reports `timed out waiting for response`",
+    "init-timeout": "the client reports `timed out waiting for initialization to complete`",
+    "shutdown-while-starting": "the client reports the instance shut down while starting",
+    "unknown-state": "the client reports an unknown instance state",
+    "ssh": "the client reports an SSH failure",
+    "socket": "the client cannot reach the daemon's socket",
+    "qemu-stderr": "the client relays hypervisor error output",
+}
+
+
+def _make_client_check(kind: str) -> CheckFn:
+    cid = f"client.says-{kind}"
+
+    def fn(ctx: Context) -> CheckResult:
+        client = ctx.bundle.frame("client")
+        if client.empty:
+            return _res(cid, "not-collected", "no client output")
+        hits = client[client["kind"].astype("str") == kind]
+        if len(hits):
+            evid = [ev(r.file, r.line, r.message) for r in hits.head(3).itertuples(index=False)]
+            return _res(cid, "fail", evid[0].excerpt, evid)
+        return _res(cid, "pass", "not said")
+
+    return fn
+
+
+for _kind, _title in CLIENT_KINDS.items():
+    SIGNS.add(f"client.says-{_kind}")
+    TITLES[f"client.says-{_kind}"] = _title
+    REGISTRY[f"client.says-{_kind}"] = _make_client_check(_kind)
+
+#: how an attempt can end, each a check (``attempt.ended-<outcome>``): fail when it ended so
+ATTEMPT_ENDINGS = {
+    "timeout": "the start attempt timed out waiting for the instance",
+    "qemu-exited": "the VM process exited during the start",
+    "refused": "the daemon refused the start",
+}
+
+
+def _make_ending_check(outcome: str) -> CheckFn:
+    cid = f"attempt.ended-{outcome}"
+
+    def fn(ctx: Context) -> CheckResult:
+        got = ctx.attempt.get("outcome")
+        if not ctx.attempt or got in (None, "unknown"):
+            return _res(cid, "not-collected", "no attempt whose end is known")
+        if got == outcome or (outcome == "timeout" and got == "in-progress"):
+            return _res(cid, "fail", f"outcome {got}")
+        return _res(cid, "pass", f"outcome {got}")
+
+    return fn
+
+
+for _out, _title in ATTEMPT_ENDINGS.items():
+    SIGNS.add(f"attempt.ended-{_out}")
+    TITLES[f"attempt.ended-{_out}"] = _title
+    REGISTRY[f"attempt.ended-{_out}"] = _make_ending_check(_out)
+
+#: checks that look the instance up by its MAC: weaker when the MAC was paired by guesswork
+MAC_DEPENDENT = (
+    "lease.for-instance",
+    "arp.for-instance",
+    "dhcp.requests-unanswered",
+    "dhcp.no-discover-at-server",
+)
+#: how much a check resting on an inferred link still counts
+INFERRED_STRENGTH = 0.5
+
+
 def run_all(ctx: Context) -> dict[str, CheckResult]:
+    """Every registered check on ``ctx``; a check that raises is kept as ``could-not-parse``."""
     out = {}
     for cid, fn in REGISTRY.items():
         try:
@@ -1019,6 +1153,17 @@ def run_all(ctx: Context) -> dict[str, CheckResult]:
             IndexError,
         ) as exc:  # a check must never sink the diagnosis
             out[cid] = _res(
-                cid, "could-not-parse", f"check failed on this input: {type(exc).__name__}: {exc}"
+                cid, "could-not-parse", f"check failed on this input: {type(exc).__name__}: {exc}", error=True
             )
+    via = str(ctx.entity.get("mac_via") or "")
+    if not ctx.attempt.get("mac") and "inferred" in via:
+        for cid in MAC_DEPENDENT:
+            r = out.get(cid)
+            if r is not None and r.state in ("pass", "fail", "warn"):
+                out[cid] = replace(
+                    r,
+                    strength=min(r.strength, INFERRED_STRENGTH),
+                    how="inferred",
+                    softened_by=f"the instance's MAC was paired by inference ({via})",
+                )
     return out

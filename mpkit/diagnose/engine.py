@@ -1,21 +1,29 @@
-"""The diagnosis engine: checks → rules → ranked causes with evidence and confidence.
+"""The diagnosis: an evidence table read by a probabilistic model.
 
 1. Pick the attempt to explain (default: the latest failed attempt; the
-   instance and attempt number can be chosen).
-2. Run every registered check on that attempt's log window and the host artifacts.
-3. Fire the rules (``rules/*.json``): each failing/passing check adds weight
-   for or against a cause.
-4. Score = the rules' weights, plus the platform prior of each network-class
-   cause when the attempt shows only the generic network-timeout skeleton.
-5. Rank; collapse cascades (a decided upstream cause turns downstream
-   network causes into consequences); decide or answer ``unknown``; make the
-   confidence honest (lowered for missing, failed, truncated or badly parsed
-   inputs); say what to collect next.
+   instance and attempt number can be chosen).  A bundle without one (a pasted
+   journal excerpt, a client error) is judged on what it holds.
+2. **Evidence** (:func:`evidence`): every registered check runs over whatever
+   the bundle holds (the attempt's log window, the rest of the log, client
+   output, host artifacts, notes, unrecognised text and the prose of a paste)
+   and gives one row: state, facts, evidence lines, and a strength below 1 when
+   the evidence is far in time from the attempt, rests on an inferred link, or
+   comes from badly parsed input.  A check never decides a cause.
+3. **Inference** (:func:`infer`): the model of :mod:`mpkit.diagnose.bayes`
+   reads only that table and the platform, and gives the posterior over the
+   causes and ``unknown``; its numbers are data (``rules/model.json``, fitted by
+   :mod:`mpkit.diagnose.fit` from the case library).  The written rules
+   (``rules/*.json``) are the expert's prior for those numbers and explain,
+   for the reader, what each piece of evidence means.
+4. "No failure found" needs positive evidence of a good start and no failure
+   sign anywhere; what to collect next is ranked by expected information gain.
 """
 
 from __future__ import annotations
 
 import json
+import math
+from dataclasses import dataclass, replace
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -26,7 +34,8 @@ import pandas as pd
 from ..attempts import SSH_BUDGET_S, known_instances, log_instance
 from ..bundle import Bundle, load_bundle
 from ..errors import DiagnoseError
-from .checks import Context, parse_version, run_all
+from .bayes import Model, Observation, decide, load_model, stated
+from .checks import FACTS, SIGNS, Context, parse_version, run_all
 from .model import Candidate, CheckResult, Diagnosis, Evidence, Finding, RootCause, Step
 
 #: client output kinds that mean the command failed even when the start itself worked
@@ -42,21 +51,6 @@ _CLIENT_FAILURES = {
     "qemu-stderr",
 }
 STAGE_ORDER = ["daemon", "precheck", "qemu", "boot", "dhcp", "ip-discovery", "ssh", "cloud-init", "mounts"]
-NETWORK_CLASS = {
-    "dhcp-no-lease",
-    "firewall-blocks-bootpd",
-    "ip-discovery-failed",
-    "third-party-hypervisor-conflict",
-    "host-firewall-blocks-dhcp",
-    "dhcp-server-not-running",
-    "dhcp-lease-pool-exhausted",
-    "dhcp-lease-file-corrupt",
-    "vpn-route-conflict",
-    "subnet-conflict",
-    "bridge-interface-missing",
-    "guest-boot-slow",
-    "host-hardware-fault",
-}
 #: check → (artifact, command) that would settle it, for "what to collect next"
 SEPARATORS: dict[str, tuple[str, str]] = {
     "firewall.app-firewall": (
@@ -102,13 +96,17 @@ SEPARATORS: dict[str, tuple[str, str]] = {
 }
 
 
+#: the files of ``rules/`` that hold no rules
+NOT_RULES = ("causes.json", "signatures.json", "model.json", "groups.json")
+
+
 @cache
 def _rules_data() -> tuple[dict[str, Any], list[dict[str, Any]]]:
     root = resources.files("mpkit.diagnose").joinpath("rules")
     causes = json.loads(root.joinpath("causes.json").read_text())["causes"]
     rules: list[dict[str, Any]] = []
     for entry in sorted(root.iterdir(), key=lambda p: p.name):
-        if entry.name.endswith(".json") and entry.name not in ("causes.json", "signatures.json"):
+        if entry.name.endswith(".json") and entry.name not in NOT_RULES:
             rules.extend(json.loads(entry.read_text())["rules"])
     return causes, rules
 
@@ -161,15 +159,6 @@ def _select_attempt(
         row = timed.sort_values("started_at").iloc[-1] if len(timed) else pool.iloc[-1]
     d = {k: (None if _na(v) else v) for k, v in row.to_dict().items()}
     return d.get("instance") or instance, d
-
-
-def _prior(priors: dict[str, float], platform: str) -> float:
-    """The cause's prior on ``platform``; on an unknown platform, a platform-only cause counts at 60 %."""
-    if platform != "any":
-        return float(priors.get(platform, priors.get("any", 0.0)))
-    if "any" in priors:
-        return float(priors["any"])
-    return 0.6 * max(priors.values(), default=0.0)
 
 
 def _source_name(entry: dict[str, Any]) -> str:
@@ -246,18 +235,6 @@ def _context(bundle: Bundle, instance: str | None, att: dict[str, Any]) -> Conte
     )
 
 
-def _network_skeleton(att: dict[str, Any], checks: dict[str, CheckResult]) -> bool:
-    if att.get("outcome") in ("timeout", "in-progress", "unknown") and att.get("stage_reached") in (
-        None,
-        "boot",
-        "dhcp",
-        "ip-discovery",
-        "ssh",
-    ):
-        return True
-    return checks["client.ip-not-determined"].state == "fail"
-
-
 def _failed_stage(att: dict[str, Any], root: str, decided: bool) -> str:
     if att.get("outcome") == "ok" and not decided:
         return "none"
@@ -300,103 +277,83 @@ def _steps(cause: dict[str, Any], facts: dict[str, Any], platform: str | None = 
     )
 
 
-def diagnose(
+@dataclass
+class EvidenceTable:
+    """What the checks found in one bundle, and the attempt they looked at: all the inference reads."""
+
+    bundle: Bundle
+    instance: str | None
+    attempt: dict[str, Any]
+    context: Context
+    checks: dict[str, CheckResult]
+    notes: list[str]
+
+    @property
+    def platform(self) -> str | None:
+        return self.context.platform
+
+    def observations(self) -> list[Observation]:
+        return [Observation(c.id, c.state, c.strength) for c in self.checks.values()]
+
+    def frame(self) -> pd.DataFrame:
+        """One row per check: state, strength, how it was obtained, facts, evidence (file:line)."""
+        rows = [
+            {
+                "check": c.id,
+                "state": c.state,
+                "strength": c.strength,
+                "how": c.how,
+                "softened_by": c.softened_by,
+                "summary": c.summary,
+                "facts": dict(c.facts),
+                "evidence": [f"{e.artifact} {e.locator}: {e.excerpt}" for e in c.evidence],
+            }
+            for c in sorted(self.checks.values(), key=lambda c: c.id)
+        ]
+        return pd.DataFrame(rows)
+
+
+#: a badly parsed input weakens every check by the share of its lines that were rejected
+def _parse_quality(bundle: Bundle) -> tuple[float, list[str]]:
+    cov = bundle.coverage
+    if not len(cov):
+        return 1.0, []
+    bad = cov[(cov["lines"] > 0) & (cov["rejected"] > 0)]
+    if not len(bad):
+        return 1.0, []
+    worst = float((bad["rejected"] / bad["lines"]).max())
+    return max(0.0, 1.0 - worst), [
+        f"{r.file} ({r.rejected}/{r.lines} lines rejected)" for r in bad.itertuples()
+    ]
+
+
+def evidence(
     bundle: Bundle | str | Path, *, instance: str | None = None, attempt: int | None = None
-) -> Diagnosis:
-    """Explain why ``instance``'s start (default: the latest failed one) did not work."""
+) -> EvidenceTable:
+    """Run every check over whatever ``bundle`` holds: the evidence table the inference reads."""
     if not isinstance(bundle, Bundle):
         bundle = load_bundle(bundle)
     instance, att = _select_attempt(bundle, instance, attempt)
     ctx = _context(bundle, instance, att)
     checks = run_all(ctx)
-    cz = causes()
-    platform = ctx.platform or "any"
-
-    findings: dict[str, list[Finding]] = {}
-    for r in rules():
-        res = checks.get(r["check"])
-        if res is None or res.state != r["on"]:
-            continue
-        rule_facts = {"instance": instance or "the instance", **res.facts}
-        findings.setdefault(r["cause"], []).append(
-            Finding(
-                r["rule"],
-                r["check"],
-                r["cause"],
-                float(r["weight"]),
-                _fill(r["message"], rule_facts),
-                res.evidence,
-            )
-        )
-
-    skeleton = _network_skeleton(att, checks)
-    scores: dict[str, float] = {}
-    for cid, fs in findings.items():
-        scores[cid] = sum(f.weight for f in fs)
-    strong_upstream = [c for c, s in scores.items() if c not in NETWORK_CLASS and s >= 3.0]
-    if skeleton and not strong_upstream:
-        for cid in NETWORK_CLASS:
-            prior = _prior(cz[cid]["prior"], platform)
-            if prior > 0:
-                scores[cid] = scores.get(cid, 0.0) + prior
-    if platform != "any":  # causes that cannot happen on this platform (no prior for it, none generic)
-        for cid in list(scores):
-            pr = cz[cid]["prior"]
-            if platform not in pr and "any" not in pr:
-                scores.pop(cid)
-    positive = {c: s for c, s in scores.items() if s > 0.05 and c != "unknown"}
-    support = {c: sum(f.weight for f in findings.get(c, []) if f.weight > 0) for c in positive}
-
-    consequences: list[str] = []
-    for c in list(positive):  # a symptom-level fallback gives way to a supported specific cause
-        specific = [x for x in cz[c].get("fallback_for", []) if support.get(x, 0.0) >= 2.0]
-        if specific:
-            consequences.append(c)
-            del positive[c]
-    ranked = sorted(positive, key=lambda c: (-positive[c], c))
-    if ranked:
-        head = ranked[0]
-        head_stage = STAGE_ORDER.index(cz[head]["stage"]) if cz[head]["stage"] in STAGE_ORDER else 99
-        if support.get(head, 0) >= 3.0 and head not in NETWORK_CLASS:
-            for c in list(ranked[1:]):
-                st = cz[c]["stage"]
-                if c in NETWORK_CLASS and st in STAGE_ORDER and STAGE_ORDER.index(st) > head_stage:
-                    consequences.append(c)
-                    ranked.remove(c)
-
-    # missing inputs that would separate the open candidates
-    missing: list[str] = []
-    open_ = [c for c in ranked[:4] if positive[c] >= 0.3 * positive[ranked[0]]]
-    for i, a in enumerate(open_[:1]):
-        for b in open_[i + 1 :]:
-            for chk in sorted(
-                {f.check for f in findings.get(a, [])}
-                | {f.check for f in findings.get(b, [])}
-                | set(SEPARATORS)
-            ):
-                if chk in SEPARATORS and checks.get(chk) and checks[chk].state == "not-collected":
-                    rel_a = any(r["check"] == chk and r["cause"] == a for r in rules())
-                    rel_b = any(r["check"] == chk and r["cause"] == b for r in rules())
-                    if rel_a or rel_b:
-                        art, cmd = SEPARATORS[chk]
-                        line = f"{art}: `{cmd}` would separate {a} from {b}"
-                        if line not in missing:
-                            missing.append(line)
-    missing = missing[:8]
-    # quality penalties
-    penalty = 1.0
     notes: list[str] = []
-    cov = bundle.coverage
-    bad = cov[(cov["lines"] > 0) & (cov["rejected"] > 0.2 * cov["lines"])] if len(cov) else cov
-    if len(bad):
-        penalty *= 0.85
+    quality, bad = _parse_quality(bundle)
+    if bad:
+        notes.append("some inputs parsed badly, so every check counts less: " + ", ".join(bad))
+        for cid, r in list(checks.items()):
+            if r.state in ("fail", "warn", "pass"):
+                checks[cid] = replace(
+                    r,
+                    strength=r.strength * quality,
+                    softened_by=(r.softened_by + "; " if r.softened_by else "") + "inputs parsed badly",
+                )
+    broken = [c.id for c in checks.values() if c.facts.get("error")]
+    if broken:
         notes.append(
-            "some inputs parsed badly: "
-            + ", ".join(f"{r.file} ({r.rejected}/{r.lines} lines rejected)" for r in bad.itertuples())
+            f"{len(broken)} checks failed on this input and count as not collected: " + ", ".join(broken)
         )
     trunc = bundle.truncated_sources()
     if trunc:
-        penalty *= 0.9
         notes.append("truncated inputs: " + ", ".join(_source_name(e) for e in trunc))
     failed = bundle.failed_sources()
     if failed:
@@ -404,32 +361,124 @@ def diagnose(
             "sources that failed to collect: "
             + ", ".join(f"{_source_name(e)} ({e.get('error') or 'failed'})" for e in failed[:8])
         )
-    if missing:
-        penalty *= max(0.75, 0.95 ** len(missing))
+    return EvidenceTable(bundle, instance, att, ctx, checks, notes)
 
-    sq = {c: positive[c] ** 2 for c in ranked}
-    unknown_mass = min(2.0, 1.0 + 0.25 * len(missing)) ** 2
-    total = sum(sq.values()) + unknown_mass
-    conf = {c: min(0.97, sq[c] / total) * penalty for c in ranked}
 
-    top = ranked[0] if ranked else None
-    decided = (
-        top is not None
-        and support.get(top, 0.0) >= 2.0
-        and (len(ranked) < 2 or positive[top] - positive[ranked[1]] >= 0.6)
-    )
-    if (
-        top in ("host-hardware-fault", "host-network-change", "guest-boot-slow")
-        and support.get(top, 0.0) < 3.0
-    ):
-        decided = False
-    client = bundle.frame("client")
+def _failure_signs(table: EvidenceTable) -> list[str]:
+    """Signs that something failed: signatures found, a client error, an attempt that ended badly."""
+    return [
+        c.id
+        for c in table.checks.values()
+        if c.state == "fail" and ((c.id in SIGNS and c.id not in FACTS) or c.facts.get("failure_sign"))
+    ]
+
+
+def no_failure(table: EvidenceTable) -> tuple[bool, bool]:
+    """(a good start and no failure sign anywhere, no attempt and no failure sign at all)."""
+    signs = _failure_signs(table)
+    client = table.bundle.frame("client")
     client_failed = bool(len(client)) and client["kind"].astype("str").isin(list(_CLIENT_FAILURES)).any()
-    ok_start = att.get("outcome") == "ok" and not client_failed
-    # no start attempt, no client error, no strong log signature: there is no failure to explain
-    no_failure = not att and not client_failed and not strong_upstream
-    if ok_start or no_failure:
-        decided = False
+    ok_start = table.attempt.get("outcome") == "ok" and not client_failed and not signs
+    nothing = not table.attempt and not client_failed and not signs
+    return bool(ok_start), bool(nothing)
+
+
+def _collect_hint(check: str, platform: str | None) -> tuple[str, str] | None:
+    sep = SEPARATORS.get(check)
+    if sep is None:
+        return None
+    art, cmd = sep
+    if platform == "linux" and "(Linux: " in cmd:
+        cmd = cmd.split("(Linux: ", 1)[1].rstrip(")")
+    elif "(Linux: " in cmd:
+        cmd = cmd.split(" (Linux: ", 1)[0]
+    if platform == "linux" and " / " in art:
+        art = art.split(" / ", 1)[1]
+    elif " / " in art:
+        art = art.split(" / ", 1)[0]
+    return art, cmd
+
+
+def _what_next(table: EvidenceTable, model: Model, ranked: list[str], limit: int = 4) -> list[str]:
+    """The not-collected inputs that would most change the verdict, by expected information gain."""
+    obs = table.observations()
+    gains = []
+    for cid, c in table.checks.items():
+        if c.state != "not-collected" or cid not in SEPARATORS:
+            continue
+        g = model.expected_gain(cid, obs, table.platform)
+        if g > 0.01:
+            gains.append((g, cid))
+    out: list[str] = []
+    seen: set[str] = set()
+    for g, cid in sorted(gains, reverse=True):
+        hint = _collect_hint(cid, table.platform)
+        if hint is None or hint[0] in seen:
+            continue
+        seen.add(hint[0])
+        between = [h for h in ranked[:3] if model.likelihood.get(cid, {}).get(h)]
+        sep = (
+            f" would separate {' / '.join(between)}"
+            if len(between) > 1
+            else " would test the leading candidate"
+        )
+        out.append(f"{hint[0]}: `{hint[1]}`{sep} ({g:.2f} bits expected)")
+        if len(out) >= limit:
+            break
+    return out
+
+
+def _findings(table: EvidenceTable, model: Model, cause: str, facts: dict[str, Any]) -> list[Finding]:
+    """What speaks for and against ``cause``: each rule whose check is in its state, weighed by the model."""
+    out: list[Finding] = []
+    covered: set[str] = set()
+    for r in rules():
+        if r["cause"] != cause:
+            continue
+        res = table.checks.get(r["check"])
+        if res is None or res.state != r["on"]:
+            continue
+        w = model.log_lr(Observation(res.id, res.state, res.strength), cause)
+        msg = _fill(r["message"], {"instance": table.instance or "the instance", **facts, **res.facts})
+        if res.strength < 1.0 and res.softened_by:
+            msg += f" (counts less: {res.softened_by})"
+        out.append(Finding(r["rule"], r["check"], cause, w, msg, res.evidence))
+        covered.add(r["check"])
+    for res in table.checks.values():  # what the library taught beyond the written rules
+        if res.id in covered or res.state not in ("fail", "warn", "pass"):
+            continue
+        w = model.log_lr(Observation(res.id, res.state, res.strength), cause)
+        if abs(w) >= math.log(2.0) and (res.state != "pass" or w < 0):
+            out.append(Finding(f"learned:{res.id}", res.id, cause, w, res.summary, res.evidence))
+    return sorted(out, key=lambda f: -f.weight)
+
+
+def diagnose(
+    bundle: Bundle | str | Path, *, instance: str | None = None, attempt: int | None = None
+) -> Diagnosis:
+    """Explain why ``instance``'s start (default: the latest failed one) did not work."""
+    table = evidence(bundle, instance=instance, attempt=attempt)
+    return infer(table)
+
+
+def infer(table: EvidenceTable, model: Model | None = None) -> Diagnosis:
+    """The diagnosis the model reads off an evidence table."""
+    model = model or load_model()
+    bundle, instance, att, ctx, checks = (
+        table.bundle,
+        table.instance,
+        table.attempt,
+        table.context,
+        table.checks,
+    )
+    cz = causes()
+    platform = ctx.platform
+    obs = table.observations()
+    post = model.posterior(obs, platform)
+    verdict = stated(decide(post, model.threshold), model)
+    ranked = [h for h, _ in verdict.ranked]
+
+    ok_start, nothing = no_failure(table)
 
     facts: dict[str, Any] = {
         "instance": instance or "NAME",
@@ -446,49 +495,57 @@ def diagnose(
     facts.setdefault("bridge", "bridge100" if ctx.platform == "macos" else "mpqemubr0")
     facts.setdefault("other", "another hypervisor")
     facts.setdefault("route_detail", "the VM subnet")
-    facts.setdefault("detail", next((f.message for f in findings.get(top or "", []) if f.weight > 0), ""))
 
-    if decided and top:
-        root_id, root_conf = top, conf[top]
-        cands = [Candidate(c, conf[c], positive[c], tuple(findings.get(c, []))) for c in ranked]
-    else:
-        root_id = "unknown"
-        best = max(conf.values(), default=0.0)
-        root_conf = (
-            0.9 if ok_start else 0.5 if no_failure else min(0.6, max(0.2, 1.0 - best - 0.1 * len(ranked[:3])))
-        )
-        scale = min(1.0, (root_conf - 0.01) / best) if best and best >= root_conf else 1.0
-        cands = [Candidate("unknown", root_conf)]
-        if not (ok_start or no_failure):
-            cands += [Candidate(c, conf[c] * scale, positive[c], tuple(findings.get(c, []))) for c in ranked]
-
-    cause = cz[root_id]
-    evid: list[Evidence] = []
-    if root_id != "unknown":
-        for f in findings.get(root_id, []):
-            if f.weight > 0:
-                evid.extend(e for e in f.evidence if e not in evid)
-    elif not no_failure:
-        for c in ranked[:2]:
-            for f in findings.get(c, []):
-                if f.weight > 0:
-                    evid.extend(e for e in f.evidence if e not in evid)
-    if att.get("client_error"):
-        evid.append(Evidence("client.txt", "client output", _last_line(att["client_error"])))
+    findings = {h: _findings(table, model, h, facts) for h in ranked[:3]}
+    root_id = "unknown" if (ok_start or nothing) else verdict.cause
+    root_conf = verdict.confidence
+    missing: list[str] = []
     if ok_start:
-        title, summary = (
-            "No failure found: the start succeeded",
-            f"The latest attempt of {instance or 'the instance'} reached SSH; nothing failed.",
-        )
-    elif no_failure:
-        title, summary = (
-            "No failed start in this bundle",
-            "The bundle holds no start attempt, no client error and no failure signature, so there is "
-            "nothing to explain yet. Reproduce the failure while recording it: `mpkit probe NAME`.",
-        )
+        root_conf = 1.0 - max((p for _, p in verdict.ranked), default=0.0)  # no cause is more likely
+        cands = [Candidate("unknown", root_conf)]
+    elif nothing:  # no failure shown, which is not the same as a good start: say so without weight
+        root_conf = max(verdict.p_other, max((p for _, p in verdict.ranked), default=0.0))
+        cands = [Candidate("unknown", root_conf)]
         missing = [
             "attempts.jsonl: `mpkit probe NAME` would record a failing start with lease and ARP snapshots"
         ]
+    else:
+        missing = _what_next(table, model, ranked)
+        cands = []
+        for h, p in verdict.candidates():
+            if cands and p < 0.01 and len(cands) >= 3:
+                break
+            cands.append(Candidate(h, p, p, tuple(findings.get(h, []))))
+            if len(cands) >= 8:
+                break
+    facts.setdefault("detail", next((f.message for f in findings.get(root_id, []) if f.weight > 0), ""))
+
+    cause = cz[root_id]
+    evid: list[Evidence] = []
+    for h in [root_id] if root_id != "unknown" else ([] if (ok_start or nothing) else ranked[:2]):
+        for f in findings.get(h, []):
+            if f.weight > 0:
+                evid.extend(e for e in f.evidence if e not in evid)
+    if att.get("client_error"):
+        evid.append(Evidence("client.txt", "client output", _last_line(att["client_error"])))
+    consequences: list[str] = []
+    if root_id != "unknown":
+        for h in ranked[1:]:  # symptom-level causes that the named cause produces
+            if root_id in cz[h].get("fallback_for", []):
+                consequences.append(h)
+        consequences = consequences[:4]
+    if ok_start:
+        title, summary = (
+            "No failure found: the start succeeded",
+            f"The latest attempt of {instance or 'the instance'} reached SSH and nothing in the bundle "
+            "shows a failure.",
+        )
+    elif nothing:
+        title, summary = (
+            "No failure found in this bundle",
+            "The bundle holds no start attempt, no client error and no failure signature, so there is "
+            "nothing to explain yet. Reproduce the failure while recording it: `mpkit probe NAME`.",
+        )
     else:
         title = cause["title"]
         what_next = ("Open candidates: " + ", ".join(ranked[:3]) + ". " if ranked else "") + (
@@ -512,11 +569,16 @@ def diagnose(
         cause["family"],
         tuple(consequences),
     )
-    stage = "unknown" if no_failure else _failed_stage(att, root_id, root_id != "unknown")
+    if ok_start:
+        stage = "none"
+    elif nothing:
+        stage = "unknown"
+    else:
+        stage = _failed_stage(att, root_id, root_id != "unknown")
     host = bundle.host
     return Diagnosis(
         root_cause=root,
-        candidates=tuple(sorted(cands, key=lambda c: -c.confidence) if root_id != "unknown" else cands),
+        candidates=tuple(cands),
         failed_stage=stage,
         instance=instance,
         missing_evidence=tuple(missing),
@@ -531,5 +593,6 @@ def diagnose(
             "clock": bundle.clock,
             "clock_note": bundle.clock_note,
         },
-        notes=tuple(notes + list(bundle.notes)),
+        notes=tuple(table.notes + list(bundle.notes)),
+        posterior=tuple(post.items()),
     )

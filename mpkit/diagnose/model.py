@@ -31,6 +31,13 @@ class CheckResult:
     summary: str
     evidence: tuple[Evidence, ...] = ()
     facts: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+    #: how much of its weight the state carries: 1.0 read in the attempt's own window; less when the
+    #: evidence is far in time from the attempt, rests on an inferred link, or its input parsed badly
+    strength: float = 1.0
+    #: "read" (the artifact says so) or "inferred" (rests on a link that was guessed, e.g. a MAC)
+    how: str = "read"
+    #: why the strength is below 1, for the reader
+    softened_by: str = ""
 
 
 @dataclass(frozen=True)
@@ -95,6 +102,8 @@ class Diagnosis:
     attempt: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
     host: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
     notes: tuple[str, ...] = ()
+    #: the full posterior over the causes and ``unknown`` (the background hypothesis), largest first
+    posterior: tuple[tuple[str, float], ...] = ()
 
     @property
     def confidence_words(self) -> str:

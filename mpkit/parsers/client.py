@@ -63,14 +63,16 @@ SCHEMA = {
 }  # fmt: skip
 
 _HEADER_MSG = "The following errors occurred:"
-_FAILED = re.compile(r"^(?P<cmd>[a-z][a-z-]*) failed: ?(?P<msg>.*)$")
+#: `<cmd> failed: …` (the usual form) or `failed to <cmd>: …` (older releases)
+_FAILED = re.compile(r"^(?:(?P<cmd>[a-z][a-z-]*) failed|failed to (?P<cmd2>[a-z][a-z-]*)): ?(?P<msg>.*)$")
 _NAMED = re.compile(r"^(?P<name>[A-Za-z][A-Za-z0-9-]*): (?P<msg>\S.*)$")
 _QEMU = re.compile(r"^qemu(?:-system-[\w.-]+|-img)?: ")
 _LOG = re.compile(r"^(?:\[\d{4}-\d\d-\d\dT[\d:.]+\] )?\[(?:error|warning|info|debug|trace)\] \[[^\]]*\]")
 _PROMPT = re.compile(r"^(?:\S*[$%#>] ?)?(?:sudo )?multipass(?:\.exe)? +(?P<cmd>[a-z][a-z-]*)\b")
 _PROGRESS = re.compile(
     r"^(?:Starting|Launching|Launched|Restarting|Stopping|Retrieving image|Preparing image|Verifying image|"
-    r"Extracting image|Creating|Configuring|Initializing|Waiting for initialization|Mounting|Starting instance)\b"
+    r"Extracting image|Creating|Configuring|Initializing|Waiting for initialization|Mounting|Starting instance|"
+    r"No instances found)\b"
 )
 _SPINNER = re.compile(r"(?:\x1b\[[0-9;?]*[A-Za-z]|[\x08])")
 _JUNK = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ufffd]")
@@ -96,7 +98,7 @@ _KIND_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
 )  # fmt: skip
 
 LINE_RE = re.compile(
-    r"^(?:[a-z][a-z-]* failed: .*"
+    r"^(?:[a-z][a-z-]* failed: .*|failed to [a-z][a-z-]*: .*"
     r"|[A-Za-z][A-Za-z0-9-]*: (?:timed out waiting for|shutdown called while starting|Instance shutdown during start"
     r"|Instance stopped while starting|IP not available|failed to determine IP address).*"
     r"|qemu-system-[\w.-]+: .*|Timed out waiting for instance.*)$"
@@ -217,7 +219,7 @@ def parse(text: str) -> pd.DataFrame:
             continue
         row: dict[str, Any]
         if failed:
-            command, msg = failed.group("cmd"), failed.group("msg")
+            command, msg = failed.group("cmd") or failed.group("cmd2"), failed.group("msg")
             row = _row(lineno, _kind_of(msg) if msg else "header", msg)
             if row["kind"] == "header":
                 _close_section(section)
