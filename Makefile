@@ -15,7 +15,7 @@ $(BIN)/python:
 	$(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
-$(STAMP): pyproject.toml | $(BIN)/python
+$(STAMP): pyproject.toml mpkit/__init__.py | $(BIN)/python
 	$(BIN)/python -m pip install -q -e '.[test]'
 	$(BIN)/python -m ipykernel install --sys-prefix --name mpkit --display-name "Python (mpkit)" >/dev/null
 	touch $(STAMP)
@@ -35,15 +35,15 @@ report: install sysdeps
 	$(BIN)/mpkit report --sample default -o report.html
 
 lab: install
-	$(BIN)/jupyter lab notebooks/explore.ipynb
+	$(BIN)/jupyter lab mpkit/notebooks/explore.ipynb
 
 lint: install
-	$(BIN)/ruff check mpkit tests bench scripts notebooks
-	$(BIN)/ruff format --check mpkit tests bench scripts notebooks
+	$(BIN)/ruff check mpkit tests bench scripts
+	$(BIN)/ruff format --check mpkit tests bench scripts
 	$(BIN)/mypy mpkit
 
 bench: install
 	$(BIN)/python bench/parse_bench.py 100
 
 clean:
-	rm -rf $(VENV) build *.egg-info report.html
+	rm -rf $(VENV) build dist *.egg-info report.html

@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+__version__ = "0.1.0.dev0"  # the only place the version is written (pyproject reads it)
 
 from .archive import Limits
 from .bundle import Bundle, load_bundle, load_text

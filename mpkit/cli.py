@@ -203,6 +203,13 @@ def main(argv: list[str] | None = None) -> int:
     except MpkitError as exc:
         print(f"mpkit: {exc}", file=sys.stderr)
         return 2
+    except ModuleNotFoundError as exc:
+        if not exc.name or exc.name.split(".")[0] == "mpkit":
+            raise  # a bug in mpkit itself, not a missing dependency
+        from .deps import missing_module_message
+
+        print(f"mpkit: {missing_module_message(exc.name, args.cmd)}", file=sys.stderr)
+        return 2
     except (OSError, ValueError) as exc:
         print(f"mpkit: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 2

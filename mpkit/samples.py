@@ -1,7 +1,9 @@
 """The sample bundles shipped with mpkit (the embedded default).
 
-They live in ``data/`` at the top of a checkout, or in ``mpkit/data/`` when a
-build copies them into the package.
+They are package data: one folder per bundle under ``mpkit/samples_data/`` (written by
+``scripts/make_samples.py``), found through :mod:`importlib.resources`, so an installed wheel
+has them wherever it is run from. ``data/`` at the top of a checkout holds only the case
+library, which is not shipped.
 """
 
 from __future__ import annotations
@@ -9,25 +11,29 @@ from __future__ import annotations
 from pathlib import Path
 
 from .errors import BundleError
+from .resources import package_path
 
-PACKAGE_DIR = Path(__file__).resolve().parent
-ROOTS = (PACKAGE_DIR / "data", PACKAGE_DIR.parent / "data")
+#: the folder of sample bundles inside the package
+SAMPLES_DIR = "samples_data"
 DEFAULT = "sequoia-ip-discovery"
+
+
+def samples_root() -> Path:
+    """The installed folder holding the sample bundles."""
+    return package_path(SAMPLES_DIR)
 
 
 def samples() -> dict[str, Path]:
     """Name → path of every sample bundle (a folder with a manifest, or an archive)."""
+    root = samples_root()
     found: dict[str, Path] = {}
-    for root in ROOTS:
-        if not root.is_dir():
+    if not root.is_dir():
+        return found
+    for p in sorted(root.iterdir()):
+        if p.name.startswith((".", "_")):
             continue
-        for p in sorted(root.iterdir()):
-            if p.name.startswith((".", "_")):
-                continue
-            if (p.is_dir() and (p / "manifest.json").exists()) or p.name.endswith(
-                (".tar.gz", ".tgz", ".zip")
-            ):
-                found.setdefault(p.name.split(".")[0], p)
+        if (p.is_dir() and (p / "manifest.json").exists()) or p.name.endswith((".tar.gz", ".tgz", ".zip")):
+            found.setdefault(p.name.split(".")[0], p)
     return found
 
 
@@ -37,6 +43,7 @@ def sample(name: str | None = "default") -> Path:
     found = samples()
     if key not in found:
         raise BundleError(
-            f"no sample named {name!r}; available: {', '.join(found) or 'none (data/ missing)'}"
+            f"no sample named {name!r}; available: "
+            f"{', '.join(found) or f'none ({samples_root()} is missing: reinstall mpkit)'}"
         )
     return found[key]

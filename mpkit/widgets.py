@@ -5,7 +5,7 @@ and the levels, and search the messages; the charts (from :mod:`mpkit.plots`) an
 re-render on every change.  The filtering itself is :func:`filter_events`, a pure function over the
 timeline frame, so it is tested without any widget.
 
->>> ex = Explorer("data/sequoia-ip-discovery")     # doctest: +SKIP
+>>> ex = Explorer(mpkit.sample("default"))         # doctest: +SKIP
 >>> ex.search.value = "DHCP"; len(ex.events)       # doctest: +SKIP
 """
 

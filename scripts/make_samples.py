@@ -1,6 +1,6 @@
-"""Write mpkit's sample bundles (``data/<name>/``) exactly as ``mpkit probe`` lays them out.
+"""Write mpkit's sample bundles (``mpkit/samples_data/<name>/``) exactly as ``mpkit probe`` lays them out.
 
-    python scripts/make_samples.py              # into <repo>/data
+    python scripts/make_samples.py              # into <repo>/mpkit/samples_data (package data)
     python scripts/make_samples.py /tmp/out     # anywhere else (the tests compare the two)
 
 Deterministic: no clock, no environment; the only randomness is ``random.Random``
@@ -8,7 +8,7 @@ seeded per bundle. Every time in every file derives from one UTC timeline per
 bundle, so daemon-log local times, journal offsets, QMP epochs, lease expiries,
 snapshot folder names, tcpdump times and manifest/attempt times all agree.
 
-Bundles (see ``data/README.md``, also written here):
+Bundles (see ``mpkit/samples_data/README.md``, also written here):
 
 * ``sequoia-ip-discovery`` (the default sample): macOS 15.0 + Multipass 1.14.0,
   the guest has a lease (``ff,`` client-id, no MAC) and an ARP entry, but the
@@ -33,7 +33,10 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_OUT = ROOT / "data"
+# the only copy of the samples: they ship inside the package (mpkit.samples finds them there)
+DEFAULT_OUT = ROOT / "mpkit" / "samples_data"
+# the mpkit version the synthetic manifests say collected them: bundle content, not the version of
+# this package (that is mpkit.__version__ alone), so a release does not rewrite the samples
 MPKIT_VERSION = "0.1.0"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 S = 1_000_000  # microseconds per second
@@ -1790,8 +1793,10 @@ bundle (daemon-log local times, the manifest's zone, UTC snapshot folders and
 attempt times, QMP epochs, lease expiries, tcpdump times).
 
 **Generated, do not edit by hand**: `python scripts/make_samples.py [OUTDIR]`
-rewrites them (deterministic; `tests/test_samples_raw.py` checks that `data/`
-is up to date). MACs, IPs, host and user names are made up.
+rewrites them (deterministic; `tests/test_samples_raw.py` checks that this
+folder is up to date). They ship inside the package (`mpkit samples` lists
+them, `mpkit.sample(name)` gives a path). MACs, IPs, host and user names are
+made up.
 
 | bundle | host | Multipass | intended root cause | failed stage |
 |---|---|---|---|---|

@@ -6,7 +6,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 CASES_DIR = ROOT.parent / "shared" / "cases"
-DATA = ROOT / "data"
+DATA = ROOT / "mpkit" / "samples_data"  # the sample bundles (package data, their only copy)
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-TREES = ["mpkit", "tests", "bench", "scripts", "notebooks"]
+TREES = ["mpkit", "tests", "bench", "scripts"]  # mpkit/ holds the notebooks too
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:

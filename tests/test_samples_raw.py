@@ -1,8 +1,8 @@
-"""The sample bundles in ``data/`` as raw files: generated, complete, and on one clock.
+"""The sample bundles in ``mpkit/samples_data/`` as raw files: generated, complete, and on one clock.
 
 These tests read the bytes with the standard library only (no mpkit parsers), so
 they hold whatever state the parsers are in: ``scripts/make_samples.py`` is
-deterministic and ``data/`` is what it writes; every manifest has the spec's keys
+deterministic and ``mpkit/samples_data/`` (their only copy) is what it writes; every manifest has the spec's keys
 and points at files that exist; and every time in a bundle agrees with every
 other (local daemon-log times, the manifest's zone, UTC snapshot folders and
 attempt times, QMP epochs, lease expiries, tcpdump times).
@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT / "data"
+DATA = ROOT / "mpkit" / "samples_data"
 SCRIPT = ROOT / "scripts" / "make_samples.py"
 BUNDLES = ["sequoia-ip-discovery", "firewall-blocks-bootpd", "healthy-start", "linux-dhcp-firewalled"]
 
@@ -123,13 +123,11 @@ def test_generator_is_deterministic(generated: Path, tmp_path: Path) -> None:
 
 def test_data_is_up_to_date(generated: Path) -> None:
     want = _tree(generated)
-    have = {
-        k: v for k, v in _tree(DATA).items() if not k.startswith("cases/")
-    }  # the case library is not generated
+    have = _tree(DATA)
     stale = sorted(k for k in want if have.get(k) != want[k])
     extra = sorted(k for k in have if k not in want)
     assert not stale and not extra, (
-        f"data/ differs from scripts/make_samples.py output (run it): changed/missing {stale[:10]}, extra {extra[:10]}"
+        f"mpkit/samples_data/ differs from scripts/make_samples.py output (run it): changed/missing {stale[:10]}, extra {extra[:10]}"
     )
 
 

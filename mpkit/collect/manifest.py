@@ -13,7 +13,6 @@ import logging
 import os
 import threading
 from collections.abc import Callable
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -33,10 +32,10 @@ def iso(ts: dt.datetime) -> str:
 
 
 def mpkit_version() -> str:
-    try:
-        return metadata.version("mpkit")
-    except metadata.PackageNotFoundError:
-        return "unknown"
+    """The version of the mpkit that writes the manifest (``mpkit.__version__``, the one source)."""
+    from .. import __version__
+
+    return __version__
 
 
 class Manifest:
