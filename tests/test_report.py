@@ -19,6 +19,7 @@ from mpkit import report as R
 from mpkit.bundle import load_bundle
 from mpkit.diagnose import diagnose
 from mpkit.errors import ReportError
+from mpkit.report import run as RUN  # where the kernel and execution helpers live (what tests patch)
 from mpkit.samples import DEFAULT as SAMPLE_DEFAULT
 
 SAMPLES = ["sequoia-ip-discovery", "firewall-blocks-bootpd", "healthy-start", "linux-dhcp-firewalled"]
@@ -118,7 +119,7 @@ def test_report_validates_before_any_kernel(monkeypatch: pytest.MonkeyPatch, tmp
     def boom(*a: Any, **k: Any) -> None:
         raise AssertionError("a kernel was started")
 
-    monkeypatch.setattr(R, "ensure_kernel", boom)
+    monkeypatch.setattr(RUN, "ensure_kernel", boom)
     with pytest.raises(ReportError, match="attempt"):
         R.report(DATA / SAMPLE_DEFAULT, tmp_path / "r.html", attempt=-1)
     assert not (tmp_path / "r.html").exists()
@@ -133,8 +134,9 @@ def test_validate_since_until_normalised() -> None:
 
 
 @pytest.mark.parametrize("name", ["diagnose", "explore"])
-def test_top_level_notebooks_are_the_packaged_ones(name: str) -> None:
-    assert (ROOT / "notebooks" / f"{name}.ipynb").read_bytes() == R.notebook_path(name).read_bytes()
+def test_notebooks_have_one_copy_in_the_package(name: str) -> None:
+    assert R.notebook_path(name).resolve() == (ROOT / "mpkit" / "notebooks" / f"{name}.ipynb").resolve()
+    assert not list(ROOT.glob(f"*/{name}.ipynb")), "the packaged notebook is the only copy"
 
 
 @pytest.mark.parametrize("name", ["diagnose", "explore"])
@@ -180,7 +182,7 @@ def test_kernel_is_the_registered_mpkit_for_this_python() -> None:
 
     name = R.ensure_kernel()
     spec = KernelSpecManager().get_kernel_spec(name)
-    assert R._spec_matches(spec)
+    assert RUN._spec_matches(spec)
 
 
 def test_kernel_registered_when_missing(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -192,10 +194,10 @@ def test_kernel_registered_when_missing(monkeypatch: pytest.MonkeyPatch, tmp_pat
         raise PermissionError("read-only prefix")
 
     monkeypatch.setattr(
-        R, "_spec_matches", lambda spec: str(tmp_path) in str(getattr(spec, "resource_dir", ""))
+        RUN, "_spec_matches", lambda spec: str(tmp_path) in str(getattr(spec, "resource_dir", ""))
     )
     monkeypatch.setattr(iks, "install", read_only)
-    monkeypatch.setattr(R.tempfile, "gettempdir", lambda: str(tmp_path))
+    monkeypatch.setattr(RUN.tempfile, "gettempdir", lambda: str(tmp_path))
     monkeypatch.setenv("JUPYTER_PATH", "")
     name = R.ensure_kernel()
     assert name.startswith("mpkit-")
@@ -214,8 +216,8 @@ def test_kernel_start_failures_are_retried(monkeypatch: pytest.MonkeyPatch, tmp_
             raise RuntimeError("Kernel died before replying to kernel_info")
 
     monkeypatch.setattr(pm, "execute_notebook", flaky)
-    monkeypatch.setattr(R.time, "sleep", lambda s: None)
-    err = R._execute(
+    monkeypatch.setattr(RUN.time, "sleep", lambda s: None)
+    err = RUN._execute(
         R.notebook_path(), tmp_path / "o.ipynb", {}, kernel="mpkit", quiet=True, timeout=10, cwd=tmp_path
     )
     assert err is None and len(calls) == 3
@@ -268,7 +270,7 @@ def test_failing_cell_gives_partial_report_and_error(monkeypatch: pytest.MonkeyP
     nb.cells.insert(at + 1, nbformat.v4.new_code_cell('raise RuntimeError("the checklist broke")'))
     broken = tmp_path / "broken.ipynb"
     nbformat.write(nb, str(broken))
-    monkeypatch.setattr(R, "notebook_path", lambda name="diagnose": broken)
+    monkeypatch.setattr(RUN, "notebook_path", lambda name="diagnose": broken)
     out = tmp_path / "r.html"
     with pytest.raises(ReportError, match="the checklist broke"):
         R.report(DATA / SAMPLE_DEFAULT, out, quiet=True, keep_notebook=True)

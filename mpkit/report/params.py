@@ -1,0 +1,131 @@
+"""The diagnosis notebook's interface: its parameters, checked before any kernel starts, and the
+mime type of the machine-readable diagnosis it emits."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..errors import BundleError, ReportError
+from ..samples import sample
+
+#: the mime type of the machine-readable diagnosis the notebook emits (not rendered in HTML)
+DIAGNOSIS_MIME = "application/vnd.mpkit.diagnosis+json"
+
+
+@dataclass(frozen=True)
+class Param:
+    """One notebook parameter: the types it accepts, its default and what it means."""
+
+    types: tuple[type, ...]
+    default: Any
+    help: str
+
+
+#: the notebook's parameters: name → accepted types, default, meaning
+PARAMETERS: dict[str, Param] = {
+    "bundle": Param(
+        (str, os.PathLike), None, "bundle directory, archive or artifact file (None: the default sample)"
+    ),
+    "instance": Param((str,), None, "instance to diagnose (None: the one whose start failed last)"),
+    "attempt": Param((int,), None, "start attempt number, 1-based (None: the latest failed one)"),
+    "since": Param(
+        (str, pd.Timestamp),
+        None,
+        "show events from this time on (ISO 8601, bundle clock unless an offset is given)",
+    ),
+    "until": Param((str, pd.Timestamp), None, "show events up to this time"),
+    "redact": Param((bool,), False, "pseudonymise host names, user names, MACs and LAN IPs in the report"),
+    "title": Param((str,), None, "report title (None: derived from the bundle name)"),
+}
+
+
+def _parse_time(name: str, value: Any) -> str | None:
+    if value is None:
+        return None
+    try:
+        ts = pd.Timestamp(value)
+    except (TypeError, ValueError) as exc:
+        raise ReportError(
+            f"parameter {name}={value!r} is not a time; use ISO 8601 such as 2024-09-18T13:57:00"
+        ) from exc
+    if ts is pd.NaT:
+        raise ReportError(
+            f"parameter {name}={value!r} is not a time; use ISO 8601 such as 2024-09-18T13:57:00"
+        )
+    return ts.isoformat()
+
+
+def validate_parameters(params: dict[str, Any]) -> dict[str, Any]:
+    """Check the notebook parameters (names, types, existence, allowed values) and normalise them.
+
+    Returns a complete dict (defaults filled in, ``bundle`` an absolute path string, times ISO
+    strings) that papermill can inject. Raises :class:`ReportError` naming the bad parameter.
+    """
+    if not isinstance(params, dict):
+        raise ReportError("parameters must be a dict of name → value")
+    unknown = sorted(set(params) - set(PARAMETERS))
+    if unknown:
+        raise ReportError(
+            f"unknown report parameter(s): {', '.join(unknown)}; known: {', '.join(PARAMETERS)}"
+        )
+    out: dict[str, Any] = {}
+    for name, spec in PARAMETERS.items():
+        value = params.get(name, spec.default)
+        if value is None:
+            out[name] = None
+            continue
+        if isinstance(value, bool) and bool not in spec.types:
+            raise ReportError(f"parameter {name} must be {_typenames(spec.types)} or None, not a bool")
+        if not isinstance(value, spec.types):
+            raise ReportError(
+                f"parameter {name} must be {_typenames(spec.types)}, not {type(value).__name__} ({value!r})"
+            )
+        out[name] = value
+    if out["redact"] is None:
+        out["redact"] = False
+    raw = None if out["bundle"] is None else os.fspath(out["bundle"])
+    if raw is None or raw.startswith("sample:"):
+        try:
+            out["bundle"] = str(sample(None if raw is None else raw.split(":", 1)[1]))
+        except BundleError as exc:
+            raise ReportError(str(exc)) from exc
+    else:
+        p = Path(raw).expanduser()
+        if not p.exists():
+            raise ReportError(
+                f"bundle {raw!r} does not exist; give a bundle directory, archive or artifact file"
+            )
+        out["bundle"] = str(p.resolve())
+    if out["instance"] is not None and not out["instance"].strip():
+        raise ReportError("parameter instance is empty; give an instance name or leave it out")
+    if out["attempt"] is not None and out["attempt"] < 1:
+        raise ReportError(
+            f"parameter attempt must be ≥ 1 (attempts are numbered from 1), not {out['attempt']}"
+        )
+    out["since"] = _parse_time("since", out["since"])
+    out["until"] = _parse_time("until", out["until"])
+    if out["since"] and out["until"]:
+        a, b = pd.Timestamp(out["since"]), pd.Timestamp(out["until"])
+        if (a.tzinfo is None) != (b.tzinfo is None):
+            raise ReportError("since and until must both carry a UTC offset or both have none")
+        if a > b:
+            raise ReportError(f"since ({out['since']}) is after until ({out['until']})")
+    if out["title"] is not None and len(out["title"]) > 200:
+        raise ReportError("parameter title is longer than 200 characters")
+    return out
+
+
+def _typenames(types: tuple[type, ...]) -> str:
+    names = {
+        "PathLike": "a path",
+        "str": "a string",
+        "int": "an integer",
+        "bool": "true/false",
+        "Timestamp": "a time",
+    }
+    return " or ".join(names.get(t.__name__, t.__name__) for t in types)
