@@ -123,6 +123,7 @@ CASES: dict[str, list[tuple[str, dict[str, str]]]] = {
     "dhcp.requests-unanswered": [
         ("fail", base(**{"tcpdump.txt": TCP_REQ * 3})),
         ("pass", base(**{"tcpdump.txt": TCP_REQ + TCP_REP})),
+        ("warn", base(**{"tcpdump.txt": TCP_REQ.replace(MAC, "52:54:00:dd:ee:ff")})),
         ("not-collected", base()),
     ],
     "dhcp.server-running": [

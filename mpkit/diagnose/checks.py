@@ -114,6 +114,8 @@ SIGNATURES = _load_signatures()
 
 #: how much a signature found outside the attempt's own log window still counts
 FAR_STRENGTH = 0.5
+#: how much a signature's absence counts: logs in a report are excerpts
+ABSENT_STRENGTH = 0.5
 
 
 def _sources(ctx: Context, where: list[str]) -> list[tuple[str, pd.DataFrame, float]]:
@@ -177,7 +179,15 @@ def _make_signature_check(sig: dict[str, Any]) -> CheckFn:
             )
         if not looked:
             return _res(sig["check"], "not-collected", "no daemon log, client output or text to search")
-        return _res(sig["check"], "pass", "not seen")
+        # a report quotes the lines its writer thought mattered: a line not seen is weaker evidence
+        # than a line seen
+        return _res(
+            sig["check"],
+            "pass",
+            "not seen",
+            strength=ABSENT_STRENGTH,
+            softened_by="logs in a report are excerpts",
+        )
 
     return fn
 

@@ -38,6 +38,8 @@ from .bayes import INFORMATIVE, OTHER, Model, Observation, calibrate, decide
 from .library import OVERCONFIDENT, Case, find_cases
 
 PLATFORMS = ("macos", "linux", "windows")
+#: pseudo-cases with which a check's background rates lean toward the rates pooled over all checks
+BG_STRENGTH = 4.0
 
 
 @dataclass(frozen=True)
@@ -86,11 +88,35 @@ def examples(cases: Iterable[Case]) -> list[Example]:
 
 
 def _expert_tilt(kappa: float) -> dict[tuple[str, str], dict[str, float]]:
-    """(check, cause) -> state -> odds multiplier, from the written rules."""
+    """(check, cause) -> state -> odds multiplier, from the written rules.
+
+    A symptom-level cause (one with ``fallback_for`` in ``rules/causes.json``)
+    lends its supporting rules to the causes it stands for: their symptoms are
+    as likely under them (no lease, no reply), so a cause with a signature of its
+    own explains the symptoms away instead of competing with them; and the
+    specific causes' own signs speak against the fallback, which means "no more
+    specific reason is shown".
+    """
     tilt: dict[tuple[str, str], dict[str, float]] = defaultdict(dict)
+    explicit: set[tuple[str, str, str]] = set()
     for r in _rules():
         t = tilt[(r["check"], r["cause"])]
         t[r["on"]] = t.get(r["on"], 1.0) * math.exp(kappa * float(r["weight"]))
+        explicit.add((r["check"], r["cause"], r["on"]))
+    for cid, c in _causes().items():
+        upstream = set(c.get("fallback_for", []))
+        for r in _rules():
+            if float(r["weight"]) <= 0:
+                continue
+            if r["cause"] == cid:  # the symptom is as likely under each cause it stands for
+                for up in upstream:
+                    if (r["check"], up, r["on"]) not in explicit:
+                        t = tilt[(r["check"], up)]
+                        t[r["on"]] = t.get(r["on"], 1.0) * math.exp(kappa * float(r["weight"]))
+            elif r["cause"] in upstream and (r["check"], cid, r["on"]) not in explicit:
+                # a specific cause's own sign is unlikely under the fallback: it means "no reason shown"
+                t = tilt[(r["check"], cid)]
+                t[r["on"]] = t.get(r["on"], 1.0) * math.exp(-kappa * float(r["weight"]) / 2.0)
     return tilt
 
 
@@ -146,10 +172,14 @@ def fit(train: Sequence[Example], *, alpha: float = 4.0, kappa: float = 1.0, bet
             if o.state in INFORMATIVE:
                 n_state[o.check][o.state] += 1
                 n_hstate[(o.check, ex.label)][o.state] += 1
+    # a check seen in few cases is smoothed toward how often any check is in each state (most pass)
+    pooled_n = {s: sum(n_state[c][s] for c in checks) for s in INFORMATIVE}
+    pooled_tot = sum(pooled_n.values()) or 1
+    pooled = {s: (pooled_n[s] + 1.0) / (pooled_tot + 3.0) for s in INFORMATIVE}
     overall: dict[str, dict[str, float]] = {}
     for c in sorted(checks):
         tot = sum(n_state[c].values())
-        overall[c] = {s: (n_state[c][s] + 0.5) / (tot + 1.5) for s in INFORMATIVE}
+        overall[c] = {s: (n_state[c][s] + BG_STRENGTH * pooled[s]) / (tot + BG_STRENGTH) for s in INFORMATIVE}
     # P(state | other): the rate of the state among the failures of causes that do not predict it,
     # so that a signature a cause explains is not also "explained" by the background
     supporters: dict[tuple[str, str], set[str]] = defaultdict(set)
@@ -163,7 +193,7 @@ def fit(train: Sequence[Example], *, alpha: float = 4.0, kappa: float = 1.0, bet
             sup = supporters.get((c, s), set())
             n_s = sum(cnt[s] for (cc, h), cnt in n_hstate.items() if cc == c and h not in sup)
             n = sum(sum(cnt.values()) for (cc, h), cnt in n_hstate.items() if cc == c and h not in sup)
-            raw[s] = (n_s + 0.5) / (n + 1.5)
+            raw[s] = (n_s + BG_STRENGTH * pooled[s]) / (n + BG_STRENGTH)
         z = sum(raw.values())
         background[c] = {s: v / z for s, v in raw.items()}
     tilt = _expert_tilt(kappa)
