@@ -68,9 +68,16 @@ def render_text(d: Diagnosis, *, verbose: bool = False) -> str:
         for e in rc.evidence:
             out.append(f"  {e.artifact} {e.locator}: {e.excerpt}")
     out.append("")
-    out.append("What to do (least destructive first)")
-    for i, s in enumerate(rc.remediation, 1):
-        out.append(f"  {i}. {s.render()}")
+    if rc.remediation:
+        out.append("What to do (least destructive first)")
+        for i, s in enumerate(rc.remediation, 1):
+            out.append(f"  {i}. {s.render()}")
+    else:
+        out.append(
+            "Nothing failed, so there is nothing to fix."
+            if d.failed_stage == "none"
+            else "No remediation known."
+        )
     if d.missing_evidence:
         out.append("")
         out.append("What to collect next")

@@ -161,7 +161,7 @@ IMAGES_OK = """Promise.all(Array.from(document.images).map(i => i.decode().then(
 VERDICT_VISIBLE = """(() => { const e = document.getElementById('verdict'); if (!e) return false;
   const r = e.getBoundingClientRect(), s = getComputedStyle(e);
   return r.width > 100 && r.height > 20 && s.visibility !== 'hidden' && s.display !== 'none'
-         && e.textContent.includes('Most likely cause'); })()"""
+         && (e.textContent.includes('Most likely cause') || e.textContent.includes('No failure found')); })()"""
 
 
 @pytest.mark.parametrize("sample", SAMPLES)

@@ -564,7 +564,7 @@ def infer(table: EvidenceTable, model: Model | None = None) -> Diagnosis:
         title,
         summary,
         tuple(evid[:8]),
-        _steps(cause, facts, ctx.platform),
+        () if ok_start else _steps(cause, facts, ctx.platform),  # nothing failed: nothing to fix
         tuple(cause["references"]),
         cause["family"],
         tuple(consequences),

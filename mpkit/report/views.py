@@ -382,17 +382,25 @@ def verdict(ctx: ReportContext) -> Html:
     )
     cons = f"<p>Consequences (not causes): {esc(', '.join(rc.consequences))}</p>" if rc.consequences else ""
     cls = "unknown" if rc.id == "unknown" else ("strong" if rc.confidence >= 0.7 else "weak")
-    return Html(
-        f'<section id="verdict" class="verdict {cls}">'
-        f'<p class="cause-label">Most likely cause</p><h2 class="cause">{esc(rc.title)} <span class="cause-id">({esc(rc.id)})</span></h2>'
-        f'<p class="confidence"><strong>Confidence: {pct} % ({esc(d.confidence_words)})</strong> · failed stage: '
-        f"<strong>{esc(d.failed_stage)}</strong> · instance: <strong>{esc(d.instance or 'unknown')}</strong></p>"
-        f'<p class="summary">{esc(rc.summary)}</p>{cons}'
-        + (
-            f"<p>Evidence:</p><ul>{ev}</ul>"
-            if ev
-            else "<p>No single line of evidence supports this cause.</p>"
+    if rc.title.startswith("No failure found"):  # nothing failed: no cause, no confidence in one
+        head = (
+            f'<p class="cause-label">Result</p><h2 class="cause">{esc(rc.title)}</h2>'
+            f'<p class="confidence">failed stage: <strong>{esc(d.failed_stage)}</strong> · instance: '
+            f"<strong>{esc(d.instance or 'unknown')}</strong></p>"
         )
+        no_ev = "<p>No failure sign anywhere in the bundle.</p>"
+    else:
+        head = (
+            f'<p class="cause-label">Most likely cause</p><h2 class="cause">{esc(rc.title)} '
+            f'<span class="cause-id">({esc(rc.id)})</span></h2>'
+            f'<p class="confidence"><strong>Confidence: {pct} % ({esc(d.confidence_words)})</strong> · failed stage: '
+            f"<strong>{esc(d.failed_stage)}</strong> · instance: <strong>{esc(d.instance or 'unknown')}</strong></p>"
+        )
+        no_ev = "<p>No single line of evidence supports this cause.</p>"
+    return Html(
+        f'<section id="verdict" class="verdict {cls}">{head}'
+        f'<p class="summary">{esc(rc.summary)}</p>{cons}'
+        + (f"<p>Evidence:</p><ul>{ev}</ul>" if ev else no_ev)
         + "".join(f'<p class="note">{esc(n)}</p>' for n in d.notes)
         + "</section>"
     )
@@ -450,7 +458,9 @@ def remediation(ctx: ReportContext) -> Html:
     """The remediation ladder, least destructive first; destructive steps carry their warning."""
     d = _need(ctx)
     steps = d.root_cause.remediation
-    if not steps:
+    if not steps and d.failed_stage == "none":
+        items = '<p class="empty">Nothing failed, so there is nothing to fix.</p>'
+    elif not steps:
         items = '<p class="empty">No remediation is known for this cause; collect what is listed below and ask upstream.</p>'
     else:
         li = []
