@@ -279,3 +279,21 @@ def test_no_rule_or_pattern_names_a_library_case() -> None:
         assert not re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", text), f"instance name {n!r} in the rules"
     for v in sorted(values):
         assert v not in text, f"value {v!r} from the library in the rules"
+
+
+def _every_bundle() -> list[Path]:
+    from mpkit.samples import samples
+
+    out = list(samples().values())
+    shared = ROOT.parent / "shared" / "cases"
+    out += [c.path for d in (LIBRARY, shared) for c in find_cases(d, pastes=False) if d.is_dir()]
+    return out
+
+
+def test_no_check_raises_on_any_sample_or_case() -> None:
+    """A check that raises is kept as could-not-parse and counted; on real inputs none may raise."""
+    raised = []
+    for path in _every_bundle():
+        t = engine.evidence(path)
+        raised += [f"{path.name}: {c.id}: {c.summary}" for c in t.checks.values() if c.facts.get("error")]
+    assert not raised, raised[:10]
