@@ -42,7 +42,25 @@ def test_golden_json(name: str) -> None:
     path = GOLDEN / f"{name}.json"
     if os.environ.get("MPKIT_REGEN"):
         path.write_text(json.dumps(got, indent=1, ensure_ascii=False) + "\n")
-    assert got == json.loads(path.read_text())
+    want = json.loads(path.read_text())
+    assert got == want, _golden_diff(want, got)
+
+
+def _golden_diff(want: dict, got: dict) -> str:
+    """What changed in verdict, confidence, stage and candidates, for the reviewer of a regeneration."""
+
+    def brief(d: dict) -> str:
+        rc = d["root_cause"]
+        cands = ", ".join(f"{c['id']} {c['confidence']}" for c in d["candidates"][:5])
+        return f"{rc['id']} {rc['confidence']} stage {d['failed_stage']}; candidates {cands}"
+
+    lines = [f"golden: {brief(want)}", f"now:    {brief(got)}"]
+    for key in ("summary", "evidence", "remediation"):
+        if want["root_cause"].get(key) != got["root_cause"].get(key):
+            lines.append(f"root_cause.{key} changed")
+    if want["missing_evidence"] != got["missing_evidence"]:
+        lines.append(f"missing_evidence: {want['missing_evidence']} -> {got['missing_evidence']}")
+    return "\n".join(lines)
 
 
 def test_every_taxonomy_id_is_covered() -> None:
