@@ -1,4 +1,4 @@
-"""Diagnosis cost beyond parsing, on a bundle with a big daemon log (issue target: ≤ 10 % of parse time).
+"""Diagnosis cost beyond parsing, on a bundle with a big daemon log (aim: ≤ 10 % of parse time).
 
     python bench/diagnose_bench.py 200      # MB of generated daemon log (same generator as parse_bench)
 

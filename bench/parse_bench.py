@@ -4,7 +4,7 @@
     python bench/parse_bench.py 10 100 1000  # several sizes: shows growth
 
 Prints MB/s, lines/s and peak RSS (each parser runs in its own subprocess so
-peak RSS is its own), and the ratios the issue sets as targets:
+peak RSS is its own), and the ratios the project aims for:
 mpkit/lnav throughput ≥ 1.0, mpkit peak RSS ≤ 1.5 × file size.
 """
 

@@ -1,5 +1,5 @@
-"""Every real case: the shared public cases (through the CLI, as the hidden scorer runs them) and the
-project's own library (bundles and pasted forms, through the Python API).
+"""Every real case: the shared public cases (through `mpkit diagnose --json`, as other tools call it)
+and the project's own library (bundles and pasted forms, through the Python API).
 
 Each must be acceptable, have the true cause in the top three, and never be confidently wrong.
 The few cases the shipped model still gets wrong are listed in ``tests/data/known_misses.json``
@@ -50,7 +50,7 @@ def _check(c: Case, d: dict) -> None:
 @pytest.mark.skipif(not SHARED, reason=f"no shared cases at {CASES_DIR}")
 @pytest.mark.parametrize("case", SHARED, ids=lambda p: p.name)
 def test_real_case(case: Path) -> None:
-    """The shared bundles through ``mpkit diagnose --json``, exactly as the scorer does."""
+    """The shared bundles through ``mpkit diagnose --json``, the contract other tools read."""
     exp = json.loads((case / "expected.json").read_text())
     out = subprocess.run(
         [sys.executable, "-m", "mpkit.cli", "diagnose", str(case), "--json"],

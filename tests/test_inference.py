@@ -297,3 +297,37 @@ def test_no_check_raises_on_any_sample_or_case() -> None:
         t = engine.evidence(path)
         raised += [f"{path.name}: {c.id}: {c.summary}" for c in t.checks.values() if c.facts.get("error")]
     assert not raised, raised[:10]
+
+
+def test_collect_commands_are_per_platform_and_name_real_checks() -> None:
+    cmds = engine.collect_commands()
+    assert set(cmds) <= set(REGISTRY)
+    for check, per in cmds.items():
+        assert set(per) <= {"macos", "linux", "windows", "any"}, check
+        for plat, (_, command) in per.items():
+            if plat == "linux":
+                assert "bridge100" not in command and "/Library/" not in command, check
+            if plat == "macos":
+                assert "mpqemubr0" not in command and "journalctl" not in command, check
+    assert engine._collect_hint("lease.for-instance", "linux")[0] == "dnsmasq.leases"
+    unknown = engine._collect_hint("lease.for-instance", None)
+    assert "dhcpd_leases" in unknown[0] and "dnsmasq.leases" in unknown[0]
+    assert engine._collect_hint("firewall.app-firewall", "windows") is None
+
+
+def test_evidence_table_as_a_frame() -> None:
+    t = engine.evidence(mpkit.sample("default"))
+    f = t.frame()
+    assert list(f.columns) == [
+        "check",
+        "state",
+        "strength",
+        "how",
+        "softened_by",
+        "summary",
+        "facts",
+        "evidence",
+    ]
+    assert set(f["check"]) == set(REGISTRY)
+    assert f["strength"].between(0, 1).all()
+    assert engine.infer(t).to_dict() == mpkit.diagnose(mpkit.sample("default")).to_dict()

@@ -114,7 +114,7 @@ class Model:
 
     def posterior(self, observations: Iterable[Observation], platform: str | None) -> dict[str, float]:
         """P(h | evidence) for every hypothesis possible on ``platform``, largest first."""
-        return _normalise(self.scores(observations, platform), self.temperature)
+        return normalise(self.scores(observations, platform), self.temperature)
 
     def contributions(self, observations: Iterable[Observation], h: str) -> list[tuple[Observation, float]]:
         """Each observation's log-likelihood ratio for ``h``: what speaks for and against it."""
@@ -182,7 +182,8 @@ def _rounded(t: dict[str, float]) -> dict[str, float]:
     return {k: round(float(v), 6) for k, v in t.items()}
 
 
-def _normalise(scores: dict[str, float], temperature: float) -> dict[str, float]:
+def normalise(scores: dict[str, float], temperature: float) -> dict[str, float]:
+    """Log scores to probabilities at ``temperature``, largest first."""
     if not scores:
         return {}
     top = max(scores.values())

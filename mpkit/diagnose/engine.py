@@ -51,53 +51,10 @@ _CLIENT_FAILURES = {
     "qemu-stderr",
 }
 STAGE_ORDER = ["daemon", "precheck", "qemu", "boot", "dhcp", "ip-discovery", "ssh", "cloud-init", "mounts"]
-#: check → (artifact, command) that would settle it, for "what to collect next"
-SEPARATORS: dict[str, tuple[str, str]] = {
-    "firewall.app-firewall": (
-        "firewall.txt",
-        "/usr/libexec/ApplicationFirewall/socketfilterfw --getglobalstate --getblockall --listapps",
-    ),
-    "dhcp.requests-unanswered": (
-        "tcpdump.txt",
-        "sudo tcpdump -n -i bridge100 udp port 67 and port 68 (while starting the instance)",
-    ),
-    "lease.for-instance": (
-        "dhcpd_leases / dnsmasq.leases",
-        "cat /var/db/dhcpd_leases (Linux: sudo cat /var/snap/multipass/common/data/multipassd/network/dnsmasq.leases)",
-    ),
-    "arp.for-instance": ("arp.txt / ip-neigh.txt", "arp -an (Linux: ip neigh show)"),
-    "host.other-hypervisor": (
-        "processes.txt",
-        "ps -axo pid,ppid,etime,command | grep -Ei 'qemu|vmware|parallels|prl_|vbox|docker'",
-    ),
-    "routes.vpn": ("routes.txt", "netstat -rn -f inet (Linux: ip route show)"),
-    "firewall.host": (
-        "host-firewall.txt",
-        "sudo nft list ruleset; sudo ufw status verbose; sudo firewall-cmd --get-active-zones",
-    ),
-    "dhcp.server-running": (
-        "journal.txt",
-        "journalctl -u snap.multipass.multipassd -o short-iso --since -1h",
-    ),
-    "dhcp.no-discover-at-server": (
-        "journal.txt",
-        "journalctl -u snap.multipass.multipassd -o short-iso --since -1h",
-    ),
-    "net.subnet-overlap": ("ifconfig.txt / ip-addr.json", "ifconfig -a (Linux: ip -j addr show)"),
-    "net.bridge": ("ifconfig.txt / ip-addr.json", "ifconfig -a (Linux: ip -j addr show)"),
-    "host.local-network-privacy": ("sw_vers.txt", "sw_vers"),
-    "version.sequoia-lease-lookup": ("multipass-version.txt", "multipass version"),
-    "instance.running-with-ip": ("multipass-list.txt", "multipass list"),
-    "lease.pool-full": ("dhcpd_leases / dnsmasq.leases", "cat /var/db/dhcpd_leases"),
-    "attempt.nic-up": (
-        "multipassd.log",
-        "sudo cat /Library/Logs/Multipass/multipassd.log (Linux: journalctl -u snap.multipass.multipassd)",
-    ),
-}
 
 
 #: the files of ``rules/`` that hold no rules
-NOT_RULES = ("causes.json", "signatures.json", "model.json", "groups.json")
+NOT_RULES = ("causes.json", "signatures.json", "model.json", "groups.json", "collect-next.json")
 
 
 @cache
@@ -383,20 +340,26 @@ def no_failure(table: EvidenceTable) -> tuple[bool, bool]:
     return bool(ok_start), bool(nothing)
 
 
+@cache
+def collect_commands() -> dict[str, dict[str, tuple[str, str]]]:
+    """check → platform → (bundle file, command) that would settle it (``rules/collect-next.json``)."""
+    root = resources.files("mpkit.diagnose").joinpath("rules")
+    data = json.loads(root.joinpath("collect-next.json").read_text())["commands"]
+    return {c: {p: (v[0], v[1]) for p, v in per.items()} for c, per in data.items()}
+
+
 def _collect_hint(check: str, platform: str | None) -> tuple[str, str] | None:
-    sep = SEPARATORS.get(check)
-    if sep is None:
+    """The file and command for ``check`` on ``platform``; on an unknown platform, each platform's."""
+    per = collect_commands().get(check)
+    if not per:
         return None
-    art, cmd = sep
-    if platform == "linux" and "(Linux: " in cmd:
-        cmd = cmd.split("(Linux: ", 1)[1].rstrip(")")
-    elif "(Linux: " in cmd:
-        cmd = cmd.split(" (Linux: ", 1)[0]
-    if platform == "linux" and " / " in art:
-        art = art.split(" / ", 1)[1]
-    elif " / " in art:
-        art = art.split(" / ", 1)[0]
-    return art, cmd
+    if platform in per:
+        return per[platform]
+    if "any" in per:
+        return per["any"]
+    if platform is not None:
+        return None  # nothing to run on this platform
+    return " / ".join(a for a, _ in per.values()), "; ".join(f"{p}: {c}" for p, (_, c) in per.items())
 
 
 def _what_next(table: EvidenceTable, model: Model, ranked: list[str], limit: int = 4) -> list[str]:
@@ -404,7 +367,7 @@ def _what_next(table: EvidenceTable, model: Model, ranked: list[str], limit: int
     obs = table.observations()
     gains = []
     for cid, c in table.checks.items():
-        if c.state != "not-collected" or cid not in SEPARATORS:
+        if c.state != "not-collected" or cid not in collect_commands():
             continue
         g = model.expected_gain(cid, obs, table.platform)
         if g > 0.01:

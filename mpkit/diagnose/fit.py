@@ -16,7 +16,7 @@ pasted form), runs the checks once per case, and then:
    by the expert priors of ``rules/causes.json``.
 2. chooses ``α``, ``κ``, the temperature ``T`` and the naming threshold by
    k-fold cross-validation (a case's bundle and its paste share a fold, so no
-   case grades itself): the choice that makes the most acceptable verdicts, then
+   case is judged by a model fitted on it): the choice that makes the most acceptable verdicts, then
    the fewest confident wrong ones, then the best calibrated;
 3. fits the final parameters on the whole library and writes ``rules/model.json``.
 """
@@ -34,8 +34,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .bayes import INFORMATIVE, OTHER, Model, Observation, calibrate, decide
-from .library import OVERCONFIDENT, Case, find_cases
+from .bayes import INFORMATIVE, OTHER, Model, Observation, calibrate, decide, normalise
+from .library import OVERCONFIDENT, Case, find_cases, measures
 
 PLATFORMS = ("macos", "linux", "windows")
 #: pseudo-cases with which a check's background rates lean toward the rates pooled over all checks
@@ -252,41 +252,26 @@ def _groups() -> dict[str, str]:
 # -- cross-validation -------------------------------------------------------------------------
 
 
-def _case_key(e: Example) -> tuple[str, str]:
-    return (e.case.path.parent.as_posix() if e.case.form == "bundle" else _bundle_root(e), e.case.name)
-
-
-def _bundle_root(e: Example) -> str:
-    p = e.case.path.parent
-    return (p.parent / "cases").as_posix() if p.name == "pastes" else p.as_posix()
-
-
 def cv_scores(
     exs: Sequence[Example], k: int = 5, seed: int = 0, other_weight: float = 1.0, **hyper: float
 ) -> list[dict[str, float]]:
     """Raw log scores of every example from a model fitted without its fold."""
-    keys = sorted({_case_key(e) for e in exs})
+    keys = sorted({e.case.case_id for e in exs})
     random.Random(seed).shuffle(keys)
     fold_of = {key: i % k for i, key in enumerate(keys)}
     out: list[dict[str, float]] = [{} for _ in exs]
     for f in range(k):
-        train = [e for e in exs if fold_of[_case_key(e)] != f]
+        train = [e for e in exs if fold_of[e.case.case_id] != f]
         model = fit(train, **hyper)
         model.other_weight = other_weight
         for i, e in enumerate(exs):
-            if fold_of[_case_key(e)] == f:
+            if fold_of[e.case.case_id] == f:
                 out[i] = model.scores(e.observations, e.platform)
     return out
 
 
-def _softmax(scores: dict[str, float], t: float) -> dict[str, float]:
-    from .bayes import _normalise
-
-    return _normalise(scores, t)
-
-
 @dataclass(frozen=True)
-class Outcome:  # noqa: PLW1641
+class Outcome:
     """One example's cross-validated verdict."""
 
     example: Example
@@ -295,16 +280,20 @@ class Outcome:  # noqa: PLW1641
     candidates: tuple[str, ...]
 
     @property
+    def _measures(self) -> dict[str, bool]:
+        return measures(self.example.case, self.verdict, self.confidence, self.candidates)
+
+    @property
     def acceptable(self) -> bool:
-        return self.verdict in self.example.case.acceptable
+        return self._measures["acceptable"]
 
     @property
     def top3(self) -> bool:
-        return bool(self.example.case.targets & set(self.candidates[:3]))
+        return self._measures["top3"]
 
     @property
     def overconfident(self) -> bool:
-        return self.confidence >= OVERCONFIDENT and not self.acceptable
+        return self._measures["overconfident"]
 
 
 def outcomes(
@@ -313,7 +302,7 @@ def outcomes(
     """Verdicts read off the cross-validated scores with temperature ``t`` and threshold ``tau``."""
     out = []
     for e, s in zip(exs, scores, strict=True):
-        v = decide(_softmax(s, t), tau)
+        v = decide(normalise(s, t), tau)
         if e.no_failure:  # as the engine does: nothing to explain, so no cause is named
             v = type(v)(OTHER, max(v.p_other, v.ranked[0][1] if v.ranked else 0.0), v.ranked, v.p_other)
         cands = [h for h, _ in v.candidates()]
@@ -459,6 +448,10 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     dirs = args.dirs or library_dirs()
     cases = [c for d in dirs for c in find_cases(d)]
+    if len({c.case_id for c in cases}) < args.k:
+        ap.error(
+            f"found {len(cases)} cases in {', '.join(map(str, dirs)) or 'no folder'}: need at least {args.k} to cross-validate"
+        )
     print(f"{len(cases)} cases (bundles and pastes) from {', '.join(map(str, dirs))}", file=sys.stderr)
     exs = examples(cases)
     hyper, outs = choose(exs, args.k)

@@ -37,9 +37,14 @@ class Case:
     expected: dict[str, Any] = field(hash=False, compare=False)
 
     @property
+    def case_id(self) -> str:
+        """``<library>/<name>``: the same for a case's bundle and its pasted form."""
+        return f"{self.path.parent.parent.name}/{self.name}"
+
+    @property
     def key(self) -> str:
         """``<library>/<name>/<form>``, e.g. ``shared/006/paste`` or ``data/gh2604/bundle``."""
-        return f"{self.path.parent.parent.name}/{self.name}/{self.form}"
+        return f"{self.case_id}/{self.form}"
 
     @property
     def label(self) -> str:
@@ -99,19 +104,29 @@ class Score:
         return self.acceptable if self.case.decisive else None
 
 
+def measures(case: Case, verdict: str, confidence: float, candidates: tuple[str, ...]) -> dict[str, bool]:
+    """acceptable, true cause in the top three, overconfident (stated ≥ 0.7 and not acceptable)."""
+    ok = verdict in case.acceptable
+    return {
+        "acceptable": ok,
+        "top3": bool(case.targets & set(candidates[:3])),
+        "overconfident": confidence >= OVERCONFIDENT and not ok,
+    }
+
+
 def score(case: Case, result: dict[str, Any]) -> Score:
     """Score one ``diagnose --json`` object against the case's answer."""
     rc = result["root_cause"]
     ids = tuple(c["id"] for c in result["candidates"])
-    ok = rc["id"] in case.acceptable
+    m = measures(case, rc["id"], float(rc["confidence"]), ids)
     return Score(
         case,
         rc["id"],
         float(rc["confidence"]),
         ids,
-        ok,
-        bool(case.targets & set(ids[:3])),
-        float(rc["confidence"]) >= OVERCONFIDENT and not ok,
+        m["acceptable"],
+        m["top3"],
+        m["overconfident"],
         rc["id"] == case.label,
     )
 

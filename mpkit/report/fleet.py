@@ -21,7 +21,7 @@ import pandas as pd
 from .. import plots
 from ..errors import MpkitError, ReportError
 from .markup import clip, esc, page
-from .params import validate_parameters
+from .params import diagnosis_payload, validate_parameters
 from .run import ensure_kernel, run_report
 
 log = logging.getLogger(__name__)
@@ -95,19 +95,7 @@ def _export_data(
         if need_diag:
             from ..diagnose import diagnose
 
-            d = diagnose(b)
-            h = b.host
-            payload = {
-                "bundle": Path(bundle_path).name,
-                "diagnosis": d.to_dict(),
-                "host": {
-                    "platform": h.platform,
-                    "os_name": h.os_name,
-                    "os_version": h.os_version,
-                    "multipass_version": h.multipass_version,
-                    "driver": h.driver,
-                },
-            }
+            payload = diagnosis_payload(Path(bundle_path).name, b, diagnose(b))
             extra["payload"] = payload
         if parquet:
             pdir = outdir / "parquet" / slug

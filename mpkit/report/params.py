@@ -6,15 +6,35 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from ..errors import BundleError, ReportError
 from ..samples import sample
 
+if TYPE_CHECKING:
+    from ..bundle import Bundle
+    from ..diagnose.model import Diagnosis
+
 #: the mime type of the machine-readable diagnosis the notebook emits (not rendered in HTML)
 DIAGNOSIS_MIME = "application/vnd.mpkit.diagnosis+json"
+
+
+def diagnosis_payload(name: str, bundle: Bundle, diagnosis: Diagnosis) -> dict[str, Any]:
+    """The machine-readable diagnosis of one bundle: its name, the JSON contract and the host facts."""
+    h = bundle.host
+    return {
+        "bundle": name,
+        "diagnosis": diagnosis.to_dict(),
+        "host": {
+            "platform": h.platform,
+            "os_name": h.os_name,
+            "os_version": h.os_version,
+            "multipass_version": h.multipass_version,
+            "driver": h.driver,
+        },
+    }
 
 
 @dataclass(frozen=True)

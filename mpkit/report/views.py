@@ -18,7 +18,7 @@ import pandas as pd
 from ..errors import ReportError
 from .context import ReportContext
 from .markup import Html, clip, empty_note, esc, fmt_time, link, table
-from .params import DIAGNOSIS_MIME
+from .params import DIAGNOSIS_MIME, diagnosis_payload
 
 if TYPE_CHECKING:
     from ..bundle import Bundle
@@ -327,17 +327,8 @@ def emit(ctx: ReportContext, diagnosis: Diagnosis) -> None:
     """Display the machine-readable diagnosis (a mime type the HTML export does not render)."""
     from IPython.display import display
 
-    h = ctx.bundle.host
     payload = {
-        "bundle": ctx.name,
-        "diagnosis": diagnosis.to_dict(),
-        "host": {
-            "platform": h.platform,
-            "os_name": h.os_name,
-            "os_version": h.os_version,
-            "multipass_version": h.multipass_version,
-            "driver": h.driver,
-        },
+        **diagnosis_payload(ctx.name, ctx.bundle, diagnosis),
         "clock": ctx.bundle.clock,
         "redacted": ctx.redacted,
     }
