@@ -18,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from parse_bench import generate  # noqa: E402
 
 import mpkit  # noqa: E402
+from mpkit import derive  # noqa: E402
 
 
 def main(size_mb: int) -> None:
@@ -31,9 +32,9 @@ def main(size_mb: int) -> None:
         b = mpkit.load_bundle(root)
         _ = b.frames
         t1 = time.perf_counter()
-        att = b.attempts
+        att = derive(b).attempts
         t2 = time.perf_counter()
-        _ = b.entities
+        _ = derive(b).entities
         t3 = time.perf_counter()
         d = mpkit.diagnose(b)
         t4 = time.perf_counter()

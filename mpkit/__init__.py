@@ -13,6 +13,7 @@ __version__ = "0.1.0.dev0"  # the only place the version is written (pyproject r
 
 from .archive import Limits
 from .bundle import Bundle, load_bundle, load_text
+from .derived import Derived, derive
 from .diagnose import Diagnosis, diagnose
 from .errors import BundleError, CollectError, DiagnoseError, MpkitError, ParseError, ReportError
 from .samples import sample, samples
@@ -23,11 +24,13 @@ __all__ = [
     "CollectError",
     "Diagnosis",
     "DiagnoseError",
+    "Derived",
     "Limits",
     "MpkitError",
     "ParseError",
     "ReportError",
     "__version__",
+    "derive",
     "diagnose",
     "load_bundle",
     "load_text",

@@ -25,7 +25,7 @@ import pandas as pd
 from . import archive as _archive
 from . import paste
 from .errors import BundleError
-from .parsers import MODULES, module
+from .parsers import KINDS, module
 from .schema import coverage_of, empty_frame
 from .sniff import identify, scores
 
@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 
 #: files above this size are not sniffed for paste parts (logs are read in chunks)
 BIG_FILE = 64 * 1024 * 1024
+#: the manifest kind of ``attempts.jsonl`` (``attempts`` in bundles written before it was renamed)
+PROBE_ATTEMPT_KINDS = frozenset({"probe_attempts", "attempts"})
 _SNAP = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d[-:]\d\d[-:]\d\d(?:\.\d+)?Z?)$")
 
 
@@ -87,7 +89,7 @@ def _decode(raw: bytes) -> tuple[str, int]:
 
 def _canonical_kind(relpath: str) -> str | None:
     name = relpath.rsplit("/", 1)[-1].lower()
-    for kind in MODULES:
+    for kind in KINDS:
         for fn in module(kind).FILENAMES:
             fn = fn.lower()
             if (
@@ -149,7 +151,7 @@ class Bundle:
         out = []
         for e in self.manifest.get("artifacts", []) or []:
             if (
-                not isinstance(e, dict) or e.get("kind") == "attempts"
+                not isinstance(e, dict) or e.get("kind") in PROBE_ATTEMPT_KINDS
             ):  # a failing start is evidence, not a failed source
                 continue
             if e.get("error") or e.get("timed_out"):
@@ -243,9 +245,9 @@ class Bundle:
         if v and not os_name:
             os_version, os_name, platform = os_version or v, "Windows", platform or "windows"
             src.setdefault("platform", p or "")
-        mp_version, p = self._fact("multipassd", ("version",))
+        mp_version, p = self._fact("multipassd", ("multipass_version",))
         if not mp_version:
-            mp_version, p = self._fact("multipass", ("version",))
+            mp_version, p = self._fact("multipass", ("multipass_version",))
         if mp_version:
             src["multipass_version"] = p or ""
         else:
@@ -460,7 +462,7 @@ class Bundle:
         got = self.frames.get(name)
         if got is not None:
             return got
-        for kind in MODULES:
+        for kind in KINDS:
             if module(kind).FRAME == name:
                 f = empty_frame(module(kind).SCHEMA)
                 f["file"] = pd.Series([], dtype="str")
@@ -489,32 +491,6 @@ class Bundle:
                 "message": pd.Series(msgs, dtype="str"),
             }
         )
-
-    # -- derived views (built lazily) -------------------------------------------------------
-    @cached_property
-    def timeline(self) -> pd.DataFrame:
-        from .timeline import build_timeline
-
-        return build_timeline(self)
-
-    @cached_property
-    def entities(self) -> pd.DataFrame:
-        from .timeline import build_entities
-
-        return build_entities(self)
-
-    @cached_property
-    def links(self) -> pd.DataFrame:
-        """Every instance ↔ MAC ↔ IP link with the artifact and line it came from."""
-        from .timeline import build_links
-
-        return build_links(self)
-
-    @cached_property
-    def attempts(self) -> pd.DataFrame:
-        from .attempts import build_attempts
-
-        return build_attempts(self)
 
     def close(self) -> None:
         if self._unpacked is not None:

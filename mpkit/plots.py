@@ -866,7 +866,7 @@ def fleet_causes(summary: pd.DataFrame, *, title: str | None = None) -> ReportFi
 def event_timeline(
     events: pd.DataFrame, *, tz: str = "UTC", max_sources: int = 10, title: str | None = None
 ) -> ReportFigure:
-    """Timeline events (``bundle.timeline`` rows) as points: one row per source, coloured by level."""
+    """Timeline events (``derive(bundle).timeline`` rows) as points: one row per source, coloured by level."""
     fig, (ax,) = _figure(3.2)
     ax.set_title(title or f"Events over time ({len(events)} shown)", loc="left", fontsize=12)
     if events is None or events.empty:

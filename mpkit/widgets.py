@@ -23,6 +23,7 @@ import pandas as pd
 
 from . import plots
 from .bundle import Bundle, load_bundle
+from .derived import derive
 
 log = logging.getLogger(__name__)
 
@@ -196,11 +197,11 @@ class Explorer:
     def _setup(self, bundle: Bundle) -> None:
         self.bundle = bundle
         self.tz = plots.clock_label(bundle.clock, bundle.clock_note)
-        self.timeline = bundle.timeline
+        self.timeline = derive(bundle).timeline
         self._busy = True
         try:
             names = sorted(
-                set(bundle.attempts["instance"].dropna().astype(str))
+                set(derive(bundle).attempts["instance"].dropna().astype(str))
                 | set(self.timeline["instance"].dropna().astype(str))
             )
             self.instance.options = [ALL, *names]
@@ -226,7 +227,7 @@ class Explorer:
         self.attempt.value = 0
 
     def _attempts_frame(self) -> pd.DataFrame:
-        a = self.bundle.attempts if self.bundle is not None else pd.DataFrame()
+        a = derive(self.bundle).attempts if self.bundle is not None else pd.DataFrame()
         if len(a) and self.instance.value != ALL:
             a = a[a["instance"] == self.instance.value]
         return a

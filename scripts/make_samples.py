@@ -647,7 +647,7 @@ def mac_probe(
     t += int(0.02 * S)
     b.cmd("hv_support.txt", "hv_support", ["sysctl", "kern.hv_support"], t, 0.005, "kern.hv_support: 1\n")
     t += int(0.02 * S)
-    b.cmd("multipass-version.txt", "version", ["multipass", "version"], t, 0.214, version_txt(c.mp_ver))
+    b.cmd("multipass-version.txt", "multipass_version", ["multipass", "version"], t, 0.214, version_txt(c.mp_ver))
     t += int(0.25 * S)
     b.cmd("local-driver.txt", "local_driver", ["multipass", "get", "local.driver"], t, 0.187, "qemu\n")
     t += int(0.22 * S)
@@ -736,7 +736,7 @@ def mac_probe(
         tstart, text = ctx["tcpdump"]
         b.cmd("tcpdump.txt", "tcpdump", tcpdump_argv, tstart, (t - tstart) / S, text)
         t += int(0.1 * S)
-    b.cmd("multipass-list.txt", "list_text", ["multipass", "list"], t, 0.412, list_table(ctx["list_rows"]))
+    b.cmd("multipass-list.txt", "multipass_list_text", ["multipass", "list"], t, 0.412, list_table(ctx["list_rows"]))
     t += int(0.45 * S)
     b.path("dhcpd_leases", "dhcpd_leases", "/var/db/dhcpd_leases", t, 0.002, ctx["leases_at"](t))
     t += int(0.01 * S)
@@ -1396,7 +1396,7 @@ def linux_dhcp_firewalled() -> Bundle:
     )
     b.cmd("uname.txt", "uname", ["uname", "-a"], t, 0.004, uname)
     t += int(0.02 * S)
-    b.cmd("multipass-version.txt", "version", ["multipass", "version"], t, 0.243, version_txt("1.15.0"))
+    b.cmd("multipass-version.txt", "multipass_version", ["multipass", "version"], t, 0.243, version_txt("1.15.0"))
     t += int(0.27 * S)
     b.cmd("local-driver.txt", "local_driver", ["multipass", "get", "local.driver"], t, 0.201, "qemu\n")
     t += int(0.23 * S)
@@ -1510,7 +1510,7 @@ def linux_dhcp_firewalled() -> Bundle:
     )
     t += int(0.1 * S)
     rows = [("old-api", "Stopped", "--", "Ubuntu 22.04 LTS"), (inst, "Unknown", "--", "Ubuntu 24.04 LTS")]
-    b.cmd("multipass-list.txt", "list_text", ["multipass", "list"], t, 0.388, list_table(rows))
+    b.cmd("multipass-list.txt", "multipass_list_text", ["multipass", "list"], t, 0.388, list_table(rows))
     t += int(0.42 * S)
     since = epoch_s(p0) - 30 * 60
     jargv = [

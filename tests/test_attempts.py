@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import mpkit
+from mpkit import derive
 from mpkit.regexes import for_arrow
 
 T = "2025-01-10T10:00:"
@@ -37,7 +38,7 @@ def test_interleaved_instances_restart_and_refusal(tmp_path: Path) -> None:
             "",
         ]
     )
-    att = _bundle(tmp_path, log).attempts.set_index(["instance", "attempt"])
+    att = derive(_bundle(tmp_path, log)).attempts.set_index(["instance", "attempt"])
     assert att.loc[("a", 1), "outcome"] == "unknown" and att.loc[("a", 1), "daemon_version"] == "1.15.1+mac"
     assert att.loc[("a", 1), "arp_lookups"] == 3 and att.loc[("a", 1), "ip_failures"] == 1
     assert att.loc[("b", 1), "outcome"] == "ok" and att.loc[("b", 1), "arp_lookups"] == 2
@@ -55,8 +56,12 @@ def test_qemu_exit_and_a_stop_is_not_an_attempt(tmp_path: Path) -> None:
             "",
         ]
     )
-    att = _bundle(
-        tmp_path, log, "start failed: The following errors occurred:\nvm: shutdown called while starting\n"
+    att = derive(
+        _bundle(
+            tmp_path,
+            log,
+            "start failed: The following errors occurred:\nvm: shutdown called while starting\n",
+        )
     ).attempts
     assert len(att) == 1
     assert att.iloc[0]["outcome"] == "qemu-exited" and att.iloc[0]["qemu_errors"] >= 1
@@ -69,15 +74,15 @@ def test_timeout_from_the_log_length_and_trace_only_paste(tmp_path: Path) -> Non
         f"[2025-01-10T10:{m:02d}:00.000] [trace] [vm] Could not determine IP address within 1000ms"
         for m in range(1, 7)
     ]
-    att = _bundle(tmp_path, "\n".join(lines) + "\n").attempts
+    att = derive(_bundle(tmp_path, "\n".join(lines) + "\n")).attempts
     assert att.iloc[0]["outcome"] == "timeout" and att.iloc[0]["ip_failures"] == 6
     assert att.iloc[0]["duration_s"] == 360.0
 
 
 def test_samples_attempt_counts() -> None:
-    fw = mpkit.load_bundle(mpkit.sample("firewall-blocks-bootpd")).attempts.iloc[0]
+    fw = derive(mpkit.load_bundle(mpkit.sample("firewall-blocks-bootpd"))).attempts.iloc[0]
     assert fw["outcome"] == "timeout" and fw["arp_lookups"] == 146 and fw["stage_reached"] == "dhcp"
-    ok = mpkit.load_bundle(mpkit.sample("healthy-start")).attempts.iloc[0]
+    ok = derive(mpkit.load_bundle(mpkit.sample("healthy-start"))).attempts.iloc[0]
     assert ok["outcome"] == "ok" and ok["ssh_up_at"] > ok["ssh_wait_at"]
 
 
@@ -103,11 +108,11 @@ def test_1_17_dev_wording(tmp_path: Path) -> None:
             "",
         ]
     )
-    att = _bundle(tmp_path, log).attempts.iloc[0]
+    att = derive(_bundle(tmp_path, log)).attempts.iloc[0]
     assert att["ip_failures"] == 2 and att["daemon_version"].startswith("1.17.0-dev")
     other = tmp_path / "b"
     other.mkdir()
     (other / "client.txt").write_text(
         "start failed: The following errors occurred:\nqemu-system-aarch64: boom\nvm: Instance shutdown during start\n"
     )
-    assert mpkit.load_bundle(other).attempts.iloc[0]["outcome"] == "qemu-exited"
+    assert derive(mpkit.load_bundle(other)).attempts.iloc[0]["outcome"] == "qemu-exited"

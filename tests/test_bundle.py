@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 import mpkit
+from mpkit import derive
 from mpkit.archive import Limits
 from mpkit.errors import BundleError
 
@@ -58,12 +59,12 @@ def test_samples_listed_and_default_loads() -> None:
 )
 def test_every_sample_has_attempts_and_entities(name: str) -> None:
     b = mpkit.load_bundle(mpkit.sample(name))
-    att = b.attempts
+    att = derive(b).attempts
     assert len(att) >= 1 and att["instance"].notna().all()
-    ent = b.entities
+    ent = derive(b).entities
     assert ent["mac"].notna().any()
     assert {"time", "source", "kind", "instance", "mac", "ip", "level", "message", "file", "line"} <= set(
-        b.timeline.columns
+        derive(b).timeline.columns
     )
 
 

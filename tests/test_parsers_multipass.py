@@ -10,11 +10,11 @@ from mpkit.golden import frame_to_golden
 from mpkit.parsers import module, parse
 from mpkit.schema import coverage_of
 
-KINDS = ("client", "attempts", "list_json", "list_text", "info_json", "info_text", "version", "local_driver",
+KINDS = ("client", "probe_attempts", "multipass_list", "multipass_list_text", "multipass_info", "multipass_info_text", "multipass_version", "local_driver",
          "vm_instances")  # fmt: skip
 CASES = Path(__file__).resolve().parents[2] / "shared" / "cases"
-CASE_FILES = {"client.txt": "client", "multipass-list.txt": "list_text", "multipass-info.txt": "info_text",
-              "multipass-version.txt": "version"}  # fmt: skip
+CASE_FILES = {"client.txt": "client", "multipass-list.txt": "multipass_list_text", "multipass-info.txt": "multipass_info_text",
+              "multipass-version.txt": "multipass_version"}  # fmt: skip
 
 
 def _rows(kind: str, text: str) -> list[dict]:
@@ -165,7 +165,7 @@ def test_list_text_continuation_rows_and_na() -> None:
         "mini                    Running           N/A              Ubuntu 24.04 LTS\n"
         "stuck                   Unknown           --               Ubuntu 24.04 LTS\n"
     )
-    rows = _rows("list_text", text)
+    rows = _rows("multipass_list_text", text)
     assert [(r["name"], r["ipv4"], r["ipv4_all"]) for r in rows] == [
         ("k8s", "10.0.0.5", "10.0.0.5,10.1.0.1"),
         ("mini", None, "N/A"),
@@ -175,15 +175,15 @@ def test_list_text_continuation_rows_and_na() -> None:
 
 def test_list_text_sniff_without_header_and_no_instances() -> None:
     row = "m8                      Running           192.168.64.12    Ubuntu 18.04 LTS   \n"
-    assert module("list_text").sniff(row) >= 0.5
-    assert module("list_text").sniff("No instances found.\n") >= 0.5
-    assert parse("list_text", "No instances found.\n").empty
+    assert module("multipass_list_text").sniff(row) >= 0.5
+    assert module("multipass_list_text").sniff("No instances found.\n") >= 0.5
+    assert parse("multipass_list_text", "No instances found.\n").empty
 
 
 def test_list_json_empty_and_na_ipv4() -> None:
     text = '{"list": [{"ipv4": [], "name": "a", "release": "Not Available", "state": "Stopped"},\n' \
            ' {"ipv4": ["N/A"], "name": "b", "release": "Ubuntu 24.04 LTS", "state": "Running"}]}\n'  # fmt: skip
-    rows = _rows("list_json", text)
+    rows = _rows("multipass_list", text)
     assert [(r["name"], r["ipv4"], r["ipv4_all"], r["source"]) for r in rows] == [
         ("a", None, None, "list"),
         ("b", None, "N/A", "list"),
@@ -193,13 +193,13 @@ def test_list_json_empty_and_na_ipv4() -> None:
 def test_info_json_types() -> None:
     text = '{"errors": [], "info": {"p": {"cpu_count": "4", "memory": {"total": 4108210176, "used": 1},' \
            ' "ipv4": ["192.168.64.5"], "state": "Running", "release": "", "image_release": "24.04 LTS"}}}'  # fmt: skip
-    (row,) = _rows("info_json", text)
+    (row,) = _rows("multipass_info", text)
     assert (row["cpus"], row["memory_total"], row["release"]) == (4, 4108210176, "Ubuntu 24.04 LTS")
 
 
 def test_info_text_blocks_and_missing_name() -> None:
     text = "State:          Running\nIPv4:           192.168.64.9\n\nName: b\nState: Stopped\nIPv4: --\n"
-    rows = _rows("info_text", text)
+    rows = _rows("multipass_info_text", text)
     assert [(r["line"], r["name"], r["state"], r["ipv4"]) for r in rows] == [
         (1, None, "Running", "192.168.64.9"),
         (4, "b", "Stopped", None),
@@ -207,7 +207,7 @@ def test_info_text_blocks_and_missing_name() -> None:
 
 
 def test_json_kinds_reject_broken_json_once() -> None:
-    for kind in ("list_json", "info_json", "vm_instances"):
+    for kind in ("multipass_list", "multipass_info", "vm_instances"):
         frame = parse(kind, '{\n  "x": {\n    "a": [1,\n')
         assert frame.empty
         assert coverage_of(frame)["rejected"] == 1
@@ -217,12 +217,12 @@ def test_json_kinds_reject_broken_json_once() -> None:
 
 
 def test_version_text_and_json() -> None:
-    rows = _rows("version", "multipass   1.14.0+mac\nmultipassd  1.14.0+mac\n")
+    rows = _rows("multipass_version", "multipass   1.14.0+mac\nmultipassd  1.14.0+mac\n")
     assert [(r["key"], r["value"]) for r in rows] == [
         ("multipass", "1.14.0+mac"),
         ("multipassd", "1.14.0+mac"),
     ]
-    rows = _rows("version", '{"multipass": "1.16.0+mac", "update": {"title": "Multipass 1.16.1"}}')
+    rows = _rows("multipass_version", '{"multipass": "1.16.0+mac", "update": {"title": "Multipass 1.16.1"}}')
     assert [(r["key"], r["value"]) for r in rows] == [
         ("multipass", "1.16.0+mac"),
         ("update_title", "Multipass 1.16.1"),
@@ -263,7 +263,7 @@ def test_attempts_times_are_utc_and_bad_lines_counted() -> None:
         ' "ended_at": "2026-11-25T10:05:00Z", "duration_s": 300, "exit_code": 2, "outcome": "timeout"}\n'
         "not json\n"
     )
-    frame = parse("attempts", text)
+    frame = parse("probe_attempts", text)
     assert str(frame["started_at"].dt.tz) == "UTC"
     assert frame["started_at"].iloc[0].hour == 10
     assert frame["command"].iloc[0] == "multipass start p"

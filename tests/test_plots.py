@@ -13,6 +13,7 @@ from matplotlib.figure import Figure
 from conftest import CASES_DIR, DATA
 from mpkit import plots
 from mpkit.bundle import load_bundle
+from mpkit.derived import derive
 from mpkit.diagnose.model import Candidate, Diagnosis, RootCause
 
 SAMPLES = ["sequoia-ip-discovery", "firewall-blocks-bootpd", "healthy-start", "linux-dhcp-firewalled"]
@@ -85,9 +86,9 @@ def bundle(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
 
 def test_attempts_gantt(bundle) -> None:  # type: ignore[no-untyped-def]
     tz = plots.clock_label(bundle.clock)
-    fig = plots.attempts_gantt(bundle.attempts, tz=tz)
+    fig = plots.attempts_gantt(derive(bundle).attempts, tz=tz)
     _check(fig, time_axis=True, tz=tz)
-    if len(bundle.attempts):
+    if len(derive(bundle).attempts):
         ax = fig.axes[0]
         assert "seconds" in ax.get_xlabel()
         labels = [t.get_label() for t in fig.legends[0].get_texts()] if fig.legends else []
@@ -96,21 +97,26 @@ def test_attempts_gantt(bundle) -> None:  # type: ignore[no-untyped-def]
 
 def test_dhcp_story(bundle) -> None:  # type: ignore[no-untyped-def]
     tz = plots.clock_label(bundle.clock)
-    ent = bundle.entities
+    ent = derive(bundle).entities
     mac = ent["mac"].dropna().iloc[0] if len(ent) and ent["mac"].notna().any() else None
     msgs = plots.dhcp_messages(
         bundle.frame("daemon_log"), bundle.frame("system_log"), bundle.frame("dhcp_packets")
     )
     assert list(msgs.columns) == ["time", "source", "type", "mac", "ip", "message", "file", "line"]
     fig = plots.dhcp_story(
-        bundle.frame("leases"), bundle.frame("neighbours"), msgs, mac=mac, tz=tz, attempts=bundle.attempts
+        bundle.frame("leases"),
+        bundle.frame("neighbours"),
+        msgs,
+        mac=mac,
+        tz=tz,
+        attempts=derive(bundle).attempts,
     )
     _check(fig, time_axis=True, tz=tz)
 
 
 def test_log_activity(bundle) -> None:  # type: ignore[no-untyped-def]
     tz = plots.clock_label(bundle.clock)
-    fig = plots.log_activity(bundle.frame("daemon_log"), bundle.attempts, tz=tz)
+    fig = plots.log_activity(bundle.frame("daemon_log"), derive(bundle).attempts, tz=tz)
     _check(fig, time_axis=True, tz=tz)
     if bundle.frame("daemon_log")["time"].notna().any():
         assert any("lines per" in ax.get_ylabel() for ax in fig.axes)
@@ -119,14 +125,14 @@ def test_log_activity(bundle) -> None:  # type: ignore[no-untyped-def]
 def test_coverage_and_timeline(bundle) -> None:  # type: ignore[no-untyped-def]
     _check(plots.coverage_chart(bundle.coverage))
     tz = plots.clock_label(bundle.clock)
-    _check(plots.event_timeline(bundle.timeline, tz=tz), time_axis=True, tz=tz)
+    _check(plots.event_timeline(derive(bundle).timeline, tz=tz), time_axis=True, tz=tz)
 
 
 def test_samples_have_data_in_charts() -> None:
     b = load_bundle(DATA / "sequoia-ip-discovery")
-    fig = plots.attempts_gantt(b.attempts, tz="UTC")
+    fig = plots.attempts_gantt(derive(b).attempts, tz="UTC")
     assert fig.axes[0].patches, "the attempt bars are drawn"
-    fig = plots.log_activity(b.frame("daemon_log"), b.attempts, tz="UTC")
+    fig = plots.log_activity(b.frame("daemon_log"), derive(b).attempts, tz="UTC")
     assert fig.axes[0].patches
 
 
@@ -160,13 +166,13 @@ def test_fleet_causes() -> None:
 
 def test_empty_inputs_say_what_is_missing() -> None:
     b = load_bundle(HOSTILE)
-    empty_att = b.attempts.iloc[0:0]
+    empty_att = derive(b).attempts.iloc[0:0]
     for fig in (
         plots.attempts_gantt(empty_att),
         plots.dhcp_story(b.frame("leases"), b.frame("neighbours"), plots.dhcp_messages(), mac=None),
         plots.log_activity(b.frame("daemon_log").iloc[0:0], None),
         plots.coverage_chart(b.coverage.iloc[0:0]),
-        plots.event_timeline(b.timeline.iloc[0:0]),
+        plots.event_timeline(derive(b).timeline.iloc[0:0]),
     ):
         _render(fig)
         texts = [t.get_text() for ax in fig.axes for t in ax.texts]
@@ -174,7 +180,7 @@ def test_empty_inputs_say_what_is_missing() -> None:
 
 
 def test_report_figure_html_is_one_escaped_image() -> None:
-    fig = plots.attempts_gantt(load_bundle(HOSTILE).attempts, title='<script>x</script> "q"')
+    fig = plots.attempts_gantt(derive(load_bundle(HOSTILE)).attempts, title='<script>x</script> "q"')
     html = fig._repr_html_()
     assert html.startswith('<img class="mpkit-chart" alt="&lt;script&gt;')
     assert "<script>" not in html and html.count("<img") == 1
@@ -192,4 +198,4 @@ def test_many_figures_no_warning() -> None:
     """Figures are not registered with pyplot: building many never warns (warnings are errors here)."""
     b = load_bundle(HOSTILE)
     for _ in range(25):
-        plots.attempts_gantt(b.attempts)
+        plots.attempts_gantt(derive(b).attempts)

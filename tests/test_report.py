@@ -17,6 +17,7 @@ import pytest
 from conftest import CASES_DIR, DATA, ROOT
 from mpkit import report as R
 from mpkit.bundle import load_bundle
+from mpkit.derived import derive
 from mpkit.diagnose import diagnose
 from mpkit.errors import ReportError
 from mpkit.report import run as RUN  # where the kernel and execution helpers live (what tests patch)
@@ -312,7 +313,7 @@ def test_redacted_report(tmp_path: Path) -> None:
     kept = out.with_suffix(".ipynb").read_text(encoding="utf-8")
     hostname = manifest["host"].get("hostname")
     with load_bundle(src) as b:
-        macs = set(b.entities["mac"].dropna())
+        macs = set(derive(b).entities["mac"].dropna())
         lan = {ip for ip in b.frame("interfaces")["inet"].dropna() if ip.startswith(("192.168.", "10."))}
     secrets = ({hostname} if hostname else set()) | macs | lan | {str(src)}
     assert secrets

@@ -11,6 +11,7 @@ import pytest
 from conftest import DATA
 from mpkit import report as R
 from mpkit.bundle import load_bundle
+from mpkit.derived import derive
 from mpkit.plots import plain_times
 from mpkit.widgets import ALL, NO_LEVEL, Explorer, events_html, filter_events, time_ticks
 
@@ -112,7 +113,7 @@ def test_explorer_time_range_and_attempt(explorer: Explorer) -> None:
     assert (plain_times(explorer.events["time"]).dropna() >= lo).all()
     explorer.attempt.value = 1  # jumps the window to the attempt
     lo, hi = explorer.window()
-    att = explorer.bundle.attempts.iloc[0]
+    att = derive(explorer.bundle).attempts.iloc[0]
     start = plain_times(pd.Series([att["started_at"]])).iloc[0]
     assert lo is None or lo <= start
     explorer.attempt.value = 0

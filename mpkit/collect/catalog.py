@@ -104,16 +104,16 @@ MP = "{multipass}"
 def _multipass_sources() -> list[Source]:
     """The multipass client's own outputs (same on every platform)."""
     return [
-        Source("multipass-version.txt", "version", ((MP, "version"),), timeout=20),
-        Source("multipass-list.txt", "list_text", ((MP, "list"),), timeout=30),
-        Source("multipass-list.json", "list_json", ((MP, "list", "--format", "json"),), timeout=30),
+        Source("multipass-version.txt", "multipass_version", ((MP, "version"),), timeout=20),
+        Source("multipass-list.txt", "multipass_list_text", ((MP, "list"),), timeout=30),
+        Source("multipass-list.json", "multipass_list", ((MP, "list", "--format", "json"),), timeout=30),
         Source(
             "multipass-info.json",
-            "info_json",
+            "multipass_info",
             ((MP, "info", "--format", "json"), (MP, "info", "--all", "--format", "json")),
             timeout=60,
         ),
-        Source("multipass-info.txt", "info_text", ((MP, "info"), (MP, "info", "--all")), timeout=60),
+        Source("multipass-info.txt", "multipass_info_text", ((MP, "info"), (MP, "info", "--all")), timeout=60),
         Source("local-driver.txt", "local_driver", ((MP, "get", "local.driver"),), timeout=20),
     ]
 

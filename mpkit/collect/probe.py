@@ -13,6 +13,7 @@ import json
 import logging
 import shlex
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,8 @@ log = logging.getLogger(__name__)
 TIMEOUT_TEXTS = ("timed out waiting for response", "Timed out waiting for instance to start")
 #: the client's exit code when its own ``--timeout`` fired
 CLIENT_TIMEOUT_EXIT = 5
+#: the timed start attempts, one JSON line each (its command is the start that was run)
+ATTEMPTS_SOURCE = cat.Source("attempts.jsonl", "probe_attempts")
 
 
 def outcome_of(res: RunResult) -> str:
@@ -113,7 +116,7 @@ def run_attempt(
     writer.write("attempts.jsonl", (json.dumps(record, ensure_ascii=False) + "\n").encode(), append=True)
     if client:
         writer.write("client.txt", client.encode(), append=True)
-    entry = _entry(cat.Source("attempts.jsonl", "attempts", (start_argv,)), res, started, is_file=False)
+    entry = _entry(replace(ATTEMPTS_SOURCE, commands=(start_argv,)), res, started, is_file=False)
     entry.update(file="attempts.jsonl", attempt=number, outcome=record["outcome"])
     session.manifest.add(entry)
     ctx.progress(

@@ -31,8 +31,9 @@ from typing import Any
 
 import pandas as pd
 
-from ..attempts import SSH_BUDGET_S, known_instances, log_instance
 from ..bundle import Bundle, load_bundle
+from ..derived import derive
+from ..derived.attempts import SSH_BUDGET_S, known_instances, log_instance
 from ..errors import DiagnoseError
 from .bayes import Model, Observation, decide, load_model, stated
 from .checks import FACTS, SIGNS, Context, parse_version, run_all
@@ -88,7 +89,7 @@ def _fill(template: str, facts: dict[str, Any]) -> str:
 def _select_attempt(
     bundle: Bundle, instance: str | None, attempt: int | None
 ) -> tuple[str | None, dict[str, Any]]:
-    att = bundle.attempts
+    att = derive(bundle).attempts
     if instance is not None:
         mine = att[att["instance"] == instance]
         if mine.empty:
@@ -153,7 +154,7 @@ def _window(bundle: Bundle, att: dict[str, Any]) -> pd.DataFrame:
         return dl
     f = dl[dl["file"] == att["file"]]
     lo = int(att["first_line"])
-    att_all = bundle.attempts
+    att_all = derive(bundle).attempts
     later = att_all[
         (att_all["instance"] == att.get("instance"))
         & (att_all["file"] == att["file"])
@@ -170,7 +171,7 @@ def _window(bundle: Bundle, att: dict[str, Any]) -> pd.DataFrame:
 
 
 def _context(bundle: Bundle, instance: str | None, att: dict[str, Any]) -> Context:
-    ent = bundle.entities
+    ent = derive(bundle).entities
     row: dict[str, Any] = {}
     if len(ent):
         mine = ent[ent["instance"] == instance] if instance else ent

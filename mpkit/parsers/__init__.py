@@ -1,6 +1,7 @@
 """The parser registry: one module per artifact kind, listed in one place.
 
-Every module in :data:`MODULES` provides the same contract (see
+Every kind in :data:`KINDS` is parsed by the module of the same name, and
+every such module provides the same contract (see
 ``mpkit/parsers/_base.py`` and the README's "How to add a parser"):
 
 * ``KIND``: the artifact kind id (``"dhcpd_leases"``);
@@ -24,61 +25,62 @@ from types import ModuleType
 
 import pandas as pd
 
-#: module name (in this package) for every artifact kind, in sniffing priority order
-MODULES: dict[str, str] = {
+#: every artifact kind, in sniffing priority order; each is parsed by the module of the same name
+KINDS: tuple[str, ...] = (
     # Multipass's own logs and outputs
-    "daemon_log": "daemon_log",
-    "journal_json": "journal_json",
-    "journal_text": "journal_text",
-    "windows_events": "windows_events",
-    "client": "client",
-    "attempts": "attempts_jsonl",
-    "list_json": "multipass_list",
-    "list_text": "multipass_list_text",
-    "info_json": "multipass_info",
-    "info_text": "multipass_info_text",
-    "version": "multipass_version",
-    "local_driver": "local_driver",
-    "vm_instances": "vm_instances",
+    "daemon_log",
+    "journal_json",
+    "journal_text",
+    "windows_events",
+    "client",
+    "probe_attempts",
+    "multipass_list",
+    "multipass_list_text",
+    "multipass_info",
+    "multipass_info_text",
+    "multipass_version",
+    "local_driver",
+    "vm_instances",
     # DHCP and neighbours
-    "dhcpd_leases": "dhcpd_leases",
-    "dnsmasq_leases": "dnsmasq_leases",
-    "bootpd_plist": "bootpd_plist",
-    "arp": "arp",
-    "ip_neigh": "ip_neigh",
-    "ifconfig": "ifconfig",
-    "ip_addr": "ip_addr",
-    "routes": "routes",
+    "dhcpd_leases",
+    "dnsmasq_leases",
+    "bootpd_plist",
+    "arp",
+    "ip_neigh",
+    "ifconfig",
+    "ip_addr",
+    "routes",
     # firewalls
-    "firewall": "firewall",
-    "pf_rules": "pf_rules",
-    "host_firewall": "host_firewall",
+    "firewall",
+    "pf_rules",
+    "host_firewall",
     # system logs and captures
-    "unified_log": "unified_log",
-    "tcpdump": "tcpdump",
-    "kernel_log": "kernel_log",
+    "unified_log",
+    "tcpdump",
+    "kernel_log",
     # host facts
-    "sw_vers": "sw_vers",
-    "os_release": "os_release",
-    "winver": "winver",
-    "uname": "uname",
-    "hv_support": "hv_support",
-    "df": "df",
-    "processes": "processes",
-    "hyperv": "hyperv",
-}
+    "sw_vers",
+    "os_release",
+    "winver",
+    "uname",
+    "hv_support",
+    "df",
+    "processes",
+    "hyperv",
+)
 
 
 @cache
 def module(kind: str) -> ModuleType:
     """The parser module for ``kind`` (``KeyError`` for an unknown kind)."""
-    name = MODULES[kind]
-    return importlib.import_module(f"{__name__}.{name}")
+    if kind not in KINDS:
+        raise KeyError(kind)
+    return importlib.import_module(f"{__name__}.{kind}")
 
 
 def kinds() -> list[str]:
     """Every registered artifact kind, in sniffing priority order."""
-    return list(MODULES)
+    return list(KINDS)
 
 
 def parse(kind: str, text: str) -> pd.DataFrame:

@@ -29,7 +29,7 @@ from .. import frames
 from ..schema import Coverage, conform
 from ._json import ipv4_fields, line_of, load_json, text_or_none, wrong_shape
 
-KIND = "info_json"
+KIND = "multipass_info"
 FRAME = "instances"
 FILENAMES = ("multipass-info.json",)
 PLATFORMS = ("macos", "linux", "windows")

@@ -32,7 +32,7 @@ from .. import frames
 from ..schema import Coverage, conform
 from ._base import BLANK, fraction_matching, numbered
 
-KIND = "info_text"
+KIND = "multipass_info_text"
 FRAME = "instances"
 FILENAMES = ("multipass-info.txt",)
 PLATFORMS = ("macos", "linux", "windows")

@@ -31,7 +31,7 @@ from .. import frames
 from ..schema import Coverage, conform
 from ._json import ipv4_fields, key_line, load_json, opening_brace_line, text_or_none, wrong_shape
 
-KIND = "list_json"
+KIND = "multipass_list"
 FRAME = "instances"
 FILENAMES = ("multipass-list.json",)
 PLATFORMS = ("macos", "linux", "windows")

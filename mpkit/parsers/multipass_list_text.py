@@ -29,7 +29,7 @@ from .. import frames
 from ..schema import Coverage, conform
 from ._base import BLANK, fraction_matching, numbered
 
-KIND = "list_text"
+KIND = "multipass_list_text"
 FRAME = "instances"
 FILENAMES = ("multipass-list.txt",)
 PLATFORMS = ("macos", "linux", "windows")

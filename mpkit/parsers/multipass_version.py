@@ -33,7 +33,7 @@ from ..schema import Coverage, conform
 from ._base import BLANK, fraction_matching, numbered
 from ._json import key_line, load_json, text_or_none, wrong_shape
 
-KIND = "version"
+KIND = "multipass_version"
 FRAME = "host_facts"
 FILENAMES = ("multipass-version.txt",)
 PLATFORMS = ("macos", "linux", "windows")

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from .. import plots
+from ..derived import derive
 from ..errors import ReportError
 from .params import validate_parameters
 
@@ -77,7 +78,7 @@ class ReportContext:
     def attempts(self) -> pd.DataFrame:
         """Start attempts overlapping the window."""
         if "attempts" not in self._cache:
-            a = self.bundle.attempts
+            a = derive(self.bundle).attempts
             if (self.since is not None or self.until is not None) and len(a):
                 start, end = plots.plain_times(a["started_at"]), plots.plain_times(a["ended_at"])
                 keep = pd.Series(True, index=a.index)
@@ -93,7 +94,7 @@ class ReportContext:
     def timeline(self) -> pd.DataFrame:
         """The bundle's timeline restricted to the window."""
         if "timeline" not in self._cache:
-            t = self.bundle.timeline
+            t = derive(self.bundle).timeline
             if self.since is not None or self.until is not None:
                 t = t[self._in_window(t["time"])]
             self._cache["timeline"] = t
@@ -235,13 +236,13 @@ def prepare(
     else:
         b = load_bundle(src)
         title_text = params["title"]
-    known = set(b.attempts["instance"].dropna()) | set(b.frame("instances")["name"].dropna())
+    known = set(derive(b).attempts["instance"].dropna()) | set(b.frame("instances")["name"].dropna())
     if params["instance"] is not None and params["instance"] not in known:
         raise ReportError(
             f"no instance {params['instance']!r} in this bundle; known: {', '.join(sorted(map(str, known))) or 'none'}"
         )
     if params["attempt"] is not None:
-        att = b.attempts
+        att = derive(b).attempts
         if params["instance"] is not None:
             att = att[att["instance"] == params["instance"]]
         if not (att["attempt"] == params["attempt"]).any():
@@ -285,7 +286,7 @@ def focus(ctx: ReportContext, diagnosis: Diagnosis) -> ReportContext:
     inst = diagnosis.instance or ctx.instance
     att = diagnosis.attempt.get("attempt") if diagnosis.attempt else ctx.attempt
     mac = diagnosis.attempt.get("mac") if diagnosis.attempt else None
-    ent = ctx.bundle.entities
+    ent = derive(ctx.bundle).entities
     if not isinstance(mac, str) and len(ent):
         mine = ent[ent["instance"] == inst] if inst else ent
         macs = mine["mac"].dropna()

@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 
 from .. import plots
+from ..derived import derive
 from ..errors import MpkitError, ReportError
 from .markup import clip, esc, page
 from .params import diagnosis_payload, validate_parameters
@@ -103,9 +104,9 @@ def _export_data(
             frames = dict(b.frames)
             frames.update(
                 {
-                    "timeline": b.timeline,
-                    "attempts": b.attempts,
-                    "entities": b.entities,
+                    "timeline": derive(b).timeline,
+                    "attempts": derive(b).attempts,
+                    "entities": derive(b).entities,
                     "coverage": b.coverage,
                 }
             )

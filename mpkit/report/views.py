@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from ..derived import derive
 from ..errors import ReportError
 from .context import ReportContext
 from .markup import Html, clip, empty_note, esc, fmt_time, link, table
@@ -71,7 +72,7 @@ class TableView:
 
 
 def _instance_entities(ctx: ReportContext) -> pd.DataFrame:
-    ent = ctx.bundle.entities
+    ent = derive(ctx.bundle).entities
     return ent[ent["instance"] == ctx.instance] if ctx.instance and len(ent) else ent
 
 
@@ -620,13 +621,13 @@ def data_coverage(ctx: ReportContext) -> Html:
 
 
 def _missing_artifacts(b: Bundle) -> list[str]:
-    from ..parsers import MODULES, module
+    from ..parsers import KINDS, module
 
     platform = b.host.platform
     have = b.kinds()
     frames_have = {module(k).FRAME for k in have}
     out = []
-    for kind in MODULES:
+    for kind in KINDS:
         m = module(kind)
         plats = getattr(m, "PLATFORMS", ())
         if platform and platform not in plats:

@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from ..schema import Column, conform
 from .attempts import known_instances, log_instance
-from .schema import Column, conform
 
 if TYPE_CHECKING:
-    from .bundle import Bundle
+    from ..bundle import Bundle
 
 TIMELINE = {
     "time": Column("object", "event time on the bundle's clock (UTC when known, else host-local wall clock)"),
@@ -224,9 +224,9 @@ def _times(s: pd.Series) -> pd.Series:
     return pd.Series(vals, index=s.index, dtype="datetime64[ns]")
 
 
-def build_links(bundle: Bundle) -> pd.DataFrame:
+def build_links(bundle: Bundle, attempts: pd.DataFrame) -> pd.DataFrame:
     rows: list[dict[str, Any]] = []
-    known = set(bundle.attempts["instance"].dropna()) if len(bundle.attempts) else set()
+    known = set(attempts["instance"].dropna()) if len(attempts) else set()
     dl = bundle.frame("daemon_log")
     if not dl.empty:
         names = known_instances(bundle)
@@ -353,8 +353,7 @@ def build_links(bundle: Bundle) -> pd.DataFrame:
     return frame
 
 
-def build_entities(bundle: Bundle) -> pd.DataFrame:
-    links = bundle.links
+def build_entities(bundle: Bundle, links: pd.DataFrame, attempts: pd.DataFrame) -> pd.DataFrame:
     im = (
         links[links["link"] == "instance-mac"]
         .dropna(subset=["instance", "mac"])
@@ -370,7 +369,7 @@ def build_entities(bundle: Bundle) -> pd.DataFrame:
         if r.instance not in paired:
             pairs.setdefault((r.instance, r.mac), "lease-name" if r.link == "mac-lease" else "dhcp-hostname")
     paired = {k[0] for k in pairs}
-    instances = set(bundle.attempts["instance"].dropna()) if len(bundle.attempts) else set()
+    instances = set(attempts["instance"].dropna()) if len(attempts) else set()
     instances |= (
         set(bundle.frame("instances")["name"].dropna()) if "name" in bundle.frame("instances") else set()
     )

@@ -26,7 +26,7 @@ import pandas as pd
 from ..schema import Column, Coverage, conform
 from ._base import BLANK, fraction_matching, numbered
 
-KIND = "attempts"
+KIND = "probe_attempts"
 FRAME = "probe_attempts"
 FILENAMES = ("attempts.jsonl",)
 PLATFORMS = ("macos", "linux", "windows")

@@ -20,11 +20,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from .regexes import for_arrow
-from .schema import Column, conform
+from ..regexes import for_arrow
+from ..schema import Column, conform
 
 if TYPE_CHECKING:
-    from .bundle import Bundle
+    from ..bundle import Bundle
 
 SSH_BUDGET_S = 300.0
 
