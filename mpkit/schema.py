@@ -23,6 +23,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .errors import ParseError
+from .i18n import Message
+
 #: the dtype vocabulary of schemas
 DTYPES = ("str", "int", "float", "bool", "category", "datetime", "datetime_utc", "object")
 
@@ -55,14 +58,23 @@ class Coverage:
     rejects: list[tuple[int, str]] = field(default_factory=list)
     ignored: int = 0  # blank lines, headers, prose we knowingly skip
 
+    def unparse(self, lineno: int, line: str) -> None:
+        """A line counted as parsed turned out to hold a bad record: count it rejected instead."""
+        if self.parsed > 0:
+            self.parsed -= 1
+        else:
+            self.lines += 1
+        self.reject(lineno, line)
+
     def ok(self, n: int = 1) -> None:
         self.parsed += n
 
     def skip(self, n: int = 1) -> None:
         self.ignored += n
 
-    def reject(self, lineno: int, line: str) -> None:
-        self.rejected += 1
+    def reject(self, lineno: int, line: str, n: int = 1) -> None:
+        """Count ``n`` rejected lines, keeping ``lineno``/``line`` as a sample of them."""
+        self.rejected += n
         if len(self.rejects) < REJECT_SAMPLE:
             self.rejects.append((lineno, line[:300]))
 
@@ -99,8 +111,8 @@ def _series(values: list[Any], dtype: str, n: int) -> pd.Series:
 
 
 def empty_frame(schema: Schema) -> pd.DataFrame:
-    """An empty frame with exactly the schema's columns and dtypes."""
-    return conform([], schema)
+    """An empty frame with exactly the schema's columns and dtypes (no line read)."""
+    return conform([], schema, Coverage())
 
 
 def conform(
@@ -108,9 +120,11 @@ def conform(
     schema: Schema,
     coverage: Coverage | None = None,
 ) -> pd.DataFrame:
-    """Build the typed frame: schema column order, schema dtypes, coverage in attrs.
+    """Build the typed frame: schema column order, schema dtypes, and ``coverage`` in attrs.
 
-    Keys of a row that are not in the schema are a programming error.
+    Parsers pass the coverage they counted; derived frames (attempts, timeline, …)
+    pass none and carry none. Keys of a row that are not in the schema are a
+    programming error.
     """
     rows = list(rows)
     cols = list(schema)
@@ -125,15 +139,21 @@ def conform(
     n = len(rows)
     frame = pd.DataFrame({c: _series(data[c], schema[c].dtype, n) for c in cols}, columns=cols)
     frame.index = pd.RangeIndex(n)
-    frame.attrs["coverage"] = (coverage or Coverage(lines=n, parsed=n)).as_dict()
+    if coverage is not None:
+        frame.attrs["coverage"] = coverage.as_dict()
     return frame
 
 
 def coverage_of(frame: pd.DataFrame) -> dict[str, Any]:
-    """The coverage a parser attached (an all-parsed default when absent)."""
+    """The coverage a parser attached to its frame.
+
+    A parser's frame always carries one (lines read, parsed, ignored, rejected);
+    a frame without it did not come from a parser, and saying "all parsed" for
+    it would invent a count, so that is an error.
+    """
     cov = frame.attrs.get("coverage")
     if cov is None:
-        return Coverage(lines=len(frame), parsed=len(frame)).as_dict()
+        raise ParseError(Message("this frame carries no parse coverage: it was not made by a parser"))
     return dict(cov)
 
 

@@ -206,11 +206,13 @@ def test_info_text_blocks_and_missing_name() -> None:
     ]
 
 
-def test_json_kinds_reject_broken_json_once() -> None:
+def test_json_kinds_reject_every_line_of_broken_json_and_sample_one() -> None:
     for kind in ("multipass_list", "multipass_info", "vm_instances"):
         frame = parse(kind, '{\n  "x": {\n    "a": [1,\n')
         assert frame.empty
-        assert coverage_of(frame)["rejected"] == 1
+        cov = coverage_of(frame)
+        assert (cov["lines"], cov["parsed"], cov["rejected"]) == (3, 0, 3)
+        assert len(cov["rejects"]) == 1
 
 
 # version / driver / DB / attempts ---------------------------------------------------------------

@@ -33,16 +33,16 @@ def load_json(text: str, cov: Coverage) -> Any:
     except (ValueError, RecursionError) as exc:
         lineno = getattr(exc, "lineno", None) or 1
         lineno = min(max(lineno, 1), len(all_lines))
-        cov.reject(lineno, all_lines[lineno - 1])
+        cov.reject(lineno, all_lines[lineno - 1], n=len(all_lines) - blank)
         return None
     cov.ok(len(all_lines) - blank)
     return doc
 
 
 def wrong_shape(cov: Coverage, why: str) -> None:
-    """The document is JSON but not this artifact: count it as one rejected record."""
-    cov.parsed = 0
-    cov.reject(1, why)
+    """The document is JSON but not this artifact: every line counted as parsed is rejected."""
+    n, cov.parsed = cov.parsed, 0
+    cov.reject(1, why, n=n)
 
 
 def line_of(text: str, pattern: str, pos: int = 0) -> tuple[int | None, int]:

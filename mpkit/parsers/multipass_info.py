@@ -69,7 +69,7 @@ def parse(text: str) -> pd.DataFrame:
     for name, item in (info or {}).items():
         line, pos = line_of(text, rf'"{re.escape(json.dumps(name)[1:-1])}"\s*:\s*\{{', pos)
         if not isinstance(item, dict):
-            cov.reject(line or 1, f"{name}: {str(item)[:200]}")
+            cov.unparse(line or 1, f"{name}: {str(item)[:200]}")
             continue
         memory = item.get("memory")
         rows.append(

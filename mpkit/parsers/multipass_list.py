@@ -52,7 +52,7 @@ def parse(text: str) -> pd.DataFrame:
     pos = 0
     for item in items or []:
         if not isinstance(item, dict):
-            cov.reject(1, str(item)[:300])
+            cov.unparse(1, str(item)[:300])
             continue
         name = text_or_none(item.get("name"))
         line, pos = key_line(text, "name", name, pos) if name else (None, pos)

@@ -129,7 +129,7 @@ def parse(text: str) -> pd.DataFrame:
     for name, rec in (doc or {}).items():
         line, pos = line_of(text, rf'"{re.escape(json.dumps(name)[1:-1])}"\s*:', pos)
         if not isinstance(rec, dict):
-            cov.reject(line or 1, f"{name}: {str(rec)[:200]}")
+            cov.unparse(line or 1, f"{name}: {str(rec)[:200]}")
             continue
         rows.append({"line": line, **_row(name, rec)})
     return conform(rows, SCHEMA, cov)
