@@ -1,8 +1,9 @@
 """Every check, on a small bundle where it must give each state the rules rely on.
 
-The conformance test at the bottom fails any rule whose check has no bundle
-that puts it in the rule's state (the rule fires) and none that puts it in
-another state (the rule must not fire).
+The conformance test at the bottom runs the engine (evidence table, then the
+findings it reports for the rule's cause) on those bundles: every rule must
+appear on each bundle that puts its check in the rule's state, and must not
+appear on the bundles that put it in another state.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ import pytest
 
 import mpkit
 from mpkit.diagnose import rules
+from mpkit.diagnose.bayes import load_model
 from mpkit.diagnose.checks import REGISTRY, SIGNATURES
-from mpkit.diagnose.engine import _context, _select_attempt
+from mpkit.diagnose.engine import _context, _findings, _select_attempt, evidence
 
 MAC = "52:54:00:aa:bb:cc"
 T = "2025-01-10T10:00:0"
@@ -310,13 +312,33 @@ def test_check_state(tmp_path: Path, cid: str, i: int, state: str) -> None:
     assert _check(tmp_path, cid, CASES[cid][i][1]) == state
 
 
-def test_every_rule_has_a_bundle_that_fires_it_and_one_that_must_not() -> None:
-    missing = []
-    for r in rules():
-        states = [s for s, _ in CASES.get(r["check"], [])]
-        if r["on"] not in states or not any(s != r["on"] for s in states):
-            missing.append(f"{r['rule']} ({r['check']} {r['on']})")
-    assert not missing, missing
+def _fired(tmp_path: Path, files: dict[str, str], cause: str) -> set[str]:
+    """The rules the engine reports for ``cause`` on a bundle of ``files`` (evidence, then findings)."""
+    tmp_path.mkdir()
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    table = evidence(mpkit.load_bundle(tmp_path))
+    return {f.rule for f in _findings(table, load_model(), cause, {})}
+
+
+@pytest.mark.parametrize("rule", rules(), ids=[r["rule"] for r in rules()])
+def test_every_rule_fires_on_a_bundle_and_stays_silent_on_another(tmp_path: Path, rule: dict) -> None:
+    cases = CASES.get(rule["check"], [])
+    fire = [files for state, files in cases if state == rule["on"]]
+    silent = [files for state, files in cases if state != rule["on"]]
+    assert fire and silent, (
+        f"{rule['rule']}: needs a bundle with {rule['check']} {rule['on']} and one without"
+    )
+    for i, files in enumerate(fire):
+        fired = _fired(tmp_path / f"fire{i}", files, rule["cause"])
+        assert rule["rule"] in fired, (
+            f"{rule['rule']} did not fire on a bundle where {rule['check']} is {rule['on']}"
+        )
+    for i, files in enumerate(silent):
+        fired = _fired(tmp_path / f"silent{i}", files, rule["cause"])
+        assert rule["rule"] not in fired, (
+            f"{rule['rule']} fired on a bundle where {rule['check']} is not {rule['on']}"
+        )
 
 
 def test_every_check_is_exercised() -> None:

@@ -299,6 +299,25 @@ def test_no_check_raises_on_any_sample_or_case() -> None:
     assert not raised, raised[:10]
 
 
+def test_a_check_that_raises_is_counted_and_lowers_the_confidence(monkeypatch: pytest.MonkeyPatch) -> None:
+    from mpkit.diagnose import checks
+
+    before = mpkit.diagnose(mpkit.sample("default"))
+
+    def boom(ctx: object) -> None:
+        raise ValueError("unexpected shape")
+
+    broken = sorted(checks.REGISTRY)[:2]
+    for cid in broken:
+        monkeypatch.setitem(checks.REGISTRY, cid, boom)
+    t = engine.evidence(mpkit.sample("default"))
+    assert [t.checks[c].state for c in broken] == ["could-not-parse"] * 2
+    assert all("ValueError: unexpected shape" in str(t.checks[c].summary) for c in broken)
+    assert any("2 checks failed on this input" in str(n) for n in t.notes)
+    after = engine.infer(t)
+    assert after.root_cause.confidence < before.root_cause.confidence
+
+
 def test_collect_commands_are_per_platform_and_name_real_checks() -> None:
     cmds = engine.collect_commands()
     assert set(cmds) <= set(REGISTRY)

@@ -73,6 +73,11 @@ def causes() -> dict[str, Any]:
     return _rules_data()[0]
 
 
+#: a check that raised on this input counts as not collected, and each one
+#: scales the stated confidence by this factor
+BROKEN_CHECK_FACTOR = 0.9
+
+
 def rules() -> list[dict[str, Any]]:
     return _rules_data()[1]
 
@@ -522,6 +527,8 @@ def infer(table: EvidenceTable, model: Model | None = None) -> Diagnosis:
         reasons = [f.message for f in findings.get(root_id, []) if f.weight > 0][:3]
         if reasons:
             summary += " Evidence: " + "; ".join(reasons) + "."
+    broken = sum(1 for c in checks.values() if c.facts.get("error"))
+    root_conf *= BROKEN_CHECK_FACTOR**broken  # evidence that could not be read leaves more room for doubt
     root = RootCause(
         root_id,
         round(root_conf, 3),
