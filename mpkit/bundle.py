@@ -25,7 +25,7 @@ import pandas as pd
 from . import archive as _archive
 from . import paste
 from .errors import BundleError
-from .parsers import KINDS, module
+from .parsers import KINDS, SHARED_FILENAMES, module
 from .schema import coverage_of, empty_frame
 from .sniff import identify, scores
 
@@ -547,7 +547,8 @@ def _add_file(bundle: Bundle, root: Path, fpath: Path, entries: dict[str, dict[s
             if other is not None and (
                 score >= 0.9 or (score >= 0.8 and module(other).FRAME == module(kind).FRAME)
             ):
-                bundle.notes.append(f"{rel}: named like {kind} but its content is {other}; read as {other}")
+                if other not in SHARED_FILENAMES.get(rel.rsplit("/", 1)[-1].lower(), ()):
+                    bundle.notes.append(f"{rel}: named like {kind} but its content is {other}; read as {other}")
                 kind = other
         add(kind, "name", 1.0, text, decode_errors=decode_errors)  # an empty canonical file is evidence too
         if kind in WHOLE_TEXT_KINDS:

@@ -3,9 +3,10 @@
 These tests read the bytes with the standard library only (no mpkit parsers), so
 they hold whatever state the parsers are in: ``scripts/make_samples.py`` is
 deterministic and ``mpkit/samples_data/`` (their only copy) is what it writes; every manifest has the spec's keys
-and points at files that exist; and every time in a bundle agrees with every
-other (local daemon-log times, the manifest's zone, UTC snapshot folders and
-attempt times, QMP epochs, lease expiries, tcpdump times).
+and points at files that exist; every artifact the collection catalog knows is
+named, kinded and commanded as the catalog says; and every time in a bundle
+agrees with every other (local daemon-log times, the manifest's zone, UTC
+snapshot folders and attempt times, QMP epochs, lease expiries, tcpdump times).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+
+from mpkit.collect import catalog as cat
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "mpkit" / "samples_data"
@@ -189,6 +192,72 @@ def test_attempts_match_client_txt(name: str) -> None:
         assert a["client_output"].endswith(f"{a['instance']}: timed out waiting for response\n")
     else:
         assert (a["outcome"], a["exit_code"]) == ("ok", 0) and dur < 60
+
+
+# --------------------------------------------------------------------------- the collection catalog
+
+#: stands for the time window (``--since @N``, ``--last Nm``), which each sample chooses
+_ANY_WINDOW = 987_654_321
+
+
+def _catalog_name(rel: str) -> str:
+    """The catalog's name for a bundle file: snapshots hold the same files under ``snapshots/<time>/``."""
+    return rel.split("/", 2)[2] if rel.startswith("snapshots/") else rel
+
+
+def _follows(entry: dict, src: cat.Source, targets: cat.Targets) -> bool:
+    """Whether a manifest entry carries ``src``'s kind and one of its commands (or its path), filled."""
+    if entry["kind"] != src.kind:
+        return False
+    if src.path is not None:
+        return entry["source"] == "file" and entry.get("path") == cat.fill(src.path, targets)
+    if entry["source"] != "command":
+        return False
+    for argv in src.commands:
+        filled = cat.expand(argv, targets, since_epoch=_ANY_WINDOW, since_minutes=_ANY_WINDOW)
+        pattern = "\0".join(re.escape(part).replace(str(_ANY_WINDOW), r"\d+") for part in filled)
+        if re.fullmatch(pattern, "\0".join(entry["command"])):
+            return True
+    return False
+
+
+@pytest.mark.parametrize("name", BUNDLES)
+def test_catalog_files_carry_the_catalog_kind_and_command(name: str) -> None:
+    folder, m = DATA / name, _manifest(name)
+    platform = m["host"]["platform"]
+    targets = cat.Targets().resolved(platform)
+    entries: dict[str, list[dict]] = {}
+    for e in m["artifacts"]:
+        if "file" in e:
+            entries.setdefault(e["file"], []).append(e)
+    checked = 0
+    for path in sorted(folder.rglob("*")):
+        rel = path.relative_to(folder).as_posix()
+        src = cat.source_for_file(platform, _catalog_name(rel)) if path.is_file() else None
+        if src is None:
+            continue
+        assert entries.get(rel), f"{rel}: no manifest entry"
+        for e in entries[rel]:
+            assert _follows(e, src, targets), f"{rel}: {e} is not what the catalog records for {src}"
+        assert src.snapshot or not rel.startswith("snapshots/"), f"{rel}: not a snapshot source"
+        checked += 1
+    assert checked >= 10
+
+
+@pytest.mark.parametrize("name", BUNDLES)
+def test_catalog_kinds_come_from_catalog_sources(name: str) -> None:
+    """An entry of a kind the catalog collects (failed ones too) is one of those sources, under its name."""
+    m = _manifest(name)
+    platform = m["host"]["platform"]
+    targets = cat.Targets().resolved(platform)
+    for e in m["artifacts"]:
+        sources = [s for s in cat.CATALOG[platform] if e["kind"] is not None and s.kind == e["kind"]]
+        if not sources:
+            continue  # not a catalog source (the start attempt's output, the packet capture)
+        matching = [s for s in sources if _follows(e, s, targets)]
+        assert matching, f"{e} matches none of the catalog's {e['kind']} sources"
+        if "file" in e:
+            assert _catalog_name(e["file"]) in {s.file for s in matching}, e
 
 
 # --------------------------------------------------------------------------- one clock

@@ -207,7 +207,8 @@ LINUX: list[Source] = [
         timeout=10,
         line_filter="{process_filter}",
     ),
-    Source("os-release.txt", "os_release", path="/etc/os-release"),
+    # the bundle spec names this file sw_vers.txt on every platform; on Linux it holds os-release
+    Source("sw_vers.txt", "os_release", path="/etc/os-release"),
     Source("uname.txt", "uname", (("uname", "-a"),), timeout=5),
     Source("df.txt", "df", (("df", "-h", "{data_dir}"), ("df", "-h")), timeout=15),
 ]
@@ -409,6 +410,13 @@ def sources_for(platform: str, targets: Targets | None = None) -> list[Source]:
             continue  # a location the platform does not have
         out.append(src)
     return out
+
+
+def source_for_file(platform: str, file: str) -> Source | None:
+    """The catalog source of ``platform`` that writes ``file`` (``None`` when no source does)."""
+    if platform not in CATALOG:
+        raise ValueError(f"unknown platform {platform!r}; expected one of {', '.join(PLATFORMS)}")
+    return next((src for src in CATALOG[platform] if src.file == file), None)
 
 
 def snapshot_sources(platform: str, targets: Targets | None = None) -> list[Source]:

@@ -70,6 +70,11 @@ KINDS: tuple[str, ...] = (
 )
 
 
+#: file names the bundle spec gives to one kind per platform (``sw_vers.txt`` holds ``sw_vers``
+#: on macOS and ``/etc/os-release`` on Linux): the content decides which, and that is no surprise
+SHARED_FILENAMES: dict[str, tuple[str, ...]] = {"sw_vers.txt": ("sw_vers", "os_release")}
+
+
 @cache
 def module(kind: str) -> ModuleType:
     """The parser module for ``kind`` (``KeyError`` for an unknown kind)."""
@@ -89,4 +94,5 @@ def parse(kind: str, text: str) -> pd.DataFrame:
 
 
 def frame_of(kind: str) -> str:
+    """The frame that artifact ``kind`` feeds."""
     return str(module(kind).FRAME)
