@@ -29,6 +29,7 @@ def _plain(v: Any) -> Any:
 
 
 def frame_to_golden(frame: pd.DataFrame) -> dict[str, Any]:
+    """A frame as the JSON-friendly golden form: columns with dtypes, rows and coverage."""
     cov = coverage_of(frame)
     return {
         "columns": {c: str(t) for c, t in frame.dtypes.items()},
@@ -50,4 +51,5 @@ def fixtures(root: Path) -> list[tuple[str, str, Path]]:
 
 
 def expected_path(fixture: Path) -> Path:
+    """The expected-output file beside a golden fixture."""
     return fixture.with_name(fixture.name[: -len(".txt")] + ".expected.json")

@@ -26,6 +26,8 @@ MIN_SNIFF = 0.3
 
 @dataclass(frozen=True)
 class Part:
+    """One artifact found in a pasted text: its kind and the lines it spans."""
+
     kind: str
     first_line: int  # 1-based, inclusive
     last_line: int

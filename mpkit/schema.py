@@ -67,9 +67,11 @@ class Coverage:
         self.reject(lineno, line)
 
     def ok(self, n: int = 1) -> None:
+        """Count ``n`` lines that fed a row."""
         self.parsed += n
 
     def skip(self, n: int = 1) -> None:
+        """Count ``n`` lines knowingly ignored (blank lines, headers, banners)."""
         self.ignored += n
 
     def reject(self, lineno: int, line: str, n: int = 1) -> None:
@@ -79,6 +81,7 @@ class Coverage:
             self.rejects.append((lineno, line[:300]))
 
     def as_dict(self) -> dict[str, Any]:
+        """The counts and the sample of rejects as plain data (frames carry this in ``attrs``)."""
         return {
             "lines": self.lines,
             "parsed": self.parsed,

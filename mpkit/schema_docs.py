@@ -11,6 +11,7 @@ END = "<!-- schemas:end -->"
 
 
 def render() -> str:
+    """The README's generated data-model section, from the schemas in the code."""
     by_frame: dict[str, list[str]] = {}
     for kind in KINDS:
         by_frame.setdefault(module(kind).FRAME, []).append(kind)

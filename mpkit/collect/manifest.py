@@ -23,6 +23,7 @@ NAME = "manifest.json"
 
 
 def utc_now() -> dt.datetime:
+    """The current time in UTC (the one clock read by collection)."""
     return dt.datetime.now(dt.UTC)
 
 
@@ -72,6 +73,7 @@ class Manifest:
         self.save()
 
     def set(self, key: str, value: Any) -> None:
+        """Set a top-level ``key`` of the manifest and save it."""
         with self._lock:
             self.doc[key] = value
             self.save()
@@ -83,6 +85,7 @@ class Manifest:
             self.save()
 
     def finish(self, *, interrupted: bool = False) -> None:
+        """Stamp the end time (and whether the person interrupted) and save."""
         with self._lock:
             self.doc["finished_at"] = iso(utc_now())
             self.doc["interrupted"] = interrupted
@@ -90,6 +93,7 @@ class Manifest:
             self.save()
 
     def save(self) -> None:
+        """Write the manifest to ``manifest.json`` now (collection saves after every source)."""
         with self._lock:
             doc = copy.deepcopy(self.doc)
             if self._transform is not None:

@@ -79,6 +79,7 @@ class RunResult:
 
     @property
     def ok(self) -> bool:
+        """Whether the command ran to completion (not timed out, not failed to start)."""
         return self.state == OK
 
 
@@ -86,7 +87,8 @@ class RunResult:
 class Background(Protocol):
     """A command running in the background (a bounded capture)."""
 
-    def stop(self) -> RunResult: ...
+    def stop(self) -> RunResult:
+        """Stop the command and return what it wrote so far."""
 
 
 @runtime_checkable
@@ -94,15 +96,20 @@ class Runner(Protocol):
     """Where collection commands run. Implementations: :class:`LiveRunner`, :class:`ReplayRunner`."""
 
     @property
-    def is_root(self) -> bool: ...
+    def is_root(self) -> bool:
+        """Whether commands run as root (some sources need it)."""
 
-    def run(self, argv: Sequence[str], timeout: float, *, max_bytes: int | None = None) -> RunResult: ...
+    def run(self, argv: Sequence[str], timeout: float, *, max_bytes: int | None = None) -> RunResult:
+        """Run ``argv`` with a time limit, keeping at most ``max_bytes`` of its output (the tail)."""
 
-    def read_file(self, path: str, *, max_bytes: int | None = None, timeout: float = 10.0) -> RunResult: ...
+    def read_file(self, path: str, *, max_bytes: int | None = None, timeout: float = 10.0) -> RunResult:
+        """Read the file at ``path`` (at most ``max_bytes``: the tail of a larger file)."""
 
-    def spawn(self, argv: Sequence[str], out: Path, *, timeout: float) -> Background: ...
+    def spawn(self, argv: Sequence[str], out: Path, *, timeout: float) -> Background:
+        """Start ``argv`` in the background writing to ``out``; it stops by itself after ``timeout``."""
 
-    def host_info(self) -> dict[str, Any]: ...
+    def host_info(self) -> dict[str, Any]:
+        """OS version, architecture, host name and time zone of the host the commands run on."""
 
 
 class _TailBuffer:
@@ -251,10 +258,12 @@ class LiveRunner:
 
     @property
     def is_root(self) -> bool:
+        """Whether this process runs as root."""
         geteuid = getattr(os, "geteuid", None)
         return bool(geteuid and geteuid() == 0)
 
     def run(self, argv: Sequence[str], timeout: float, *, max_bytes: int | None = None) -> RunResult:
+        """Run ``argv`` in its own process group, killing the group on timeout; keep the output's tail."""
         argv_t = tuple(argv)
         cap = self.default_max_bytes if max_bytes is None else max_bytes
         t0 = time.monotonic()
@@ -323,6 +332,7 @@ class LiveRunner:
         )
 
     def read_file(self, path: str, *, max_bytes: int | None = None, timeout: float = 10.0) -> RunResult:
+        """Read ``path`` from the local file system (the tail when larger than ``max_bytes``)."""
         cap = self.default_max_bytes if max_bytes is None else max_bytes
         t0 = time.monotonic()
         argv = ("read", path)
@@ -351,6 +361,7 @@ class LiveRunner:
         )
 
     def spawn(self, argv: Sequence[str], out: Path, *, timeout: float) -> Background:
+        """Start ``argv`` in the background, its output going to ``out``, killed after ``timeout``."""
         argv_t = tuple(argv)
         fh = open(out, "ab")
         try:
@@ -370,6 +381,7 @@ class LiveRunner:
         return _LiveBackground(proc, argv_t, timeout, fh)
 
     def host_info(self) -> dict[str, Any]:
+        """This host's OS version, architecture, name and time zone."""
         now = dt.datetime.now().astimezone()
         off = now.strftime("%z")
         return {
@@ -429,6 +441,7 @@ class Recording:
 
     @classmethod
     def from_obj(cls, obj: Any) -> Recording:
+        """A recording from a :class:`Recording`, a string (stdout) or a dict of its fields."""
         if isinstance(obj, Recording):
             return obj
         if isinstance(obj, (str, bytes)):
@@ -529,6 +542,7 @@ class ReplayRunner:
 
     @property
     def is_root(self) -> bool:
+        """Whether the recorded session ran as root."""
         return self.root
 
     def _lookup(self, key: str) -> Recording | None:
@@ -583,13 +597,16 @@ class ReplayRunner:
         )
 
     def run(self, argv: Sequence[str], timeout: float, *, max_bytes: int | None = None) -> RunResult:
+        """The recorded result of ``argv`` (a command that was not recorded fails as not found)."""
         argv_t = tuple(argv)
         return self._play(argv_t, self._lookup(command_key(argv_t)), timeout, max_bytes)
 
     def read_file(self, path: str, *, max_bytes: int | None = None, timeout: float = 10.0) -> RunResult:
+        """The recorded content of ``path`` (a file that was not recorded is missing)."""
         return self._play(("read", path), self._lookup(file_key(path)), timeout, max_bytes)
 
     def spawn(self, argv: Sequence[str], out: Path, *, timeout: float) -> Background:
+        """Replay a recorded background capture into ``out``."""
         argv_t = tuple(argv)
         rec = self._lookup(command_key(argv_t))
         res = self._play(argv_t, rec, timeout, None)
@@ -599,6 +616,7 @@ class ReplayRunner:
         return _ReplayBackground(res, out, data)
 
     def host_info(self) -> dict[str, Any]:
+        """The recorded host's OS version, architecture, name and time zone."""
         base = {
             "os_version": None,
             "arch": None,

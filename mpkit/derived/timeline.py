@@ -225,6 +225,7 @@ def _times(s: pd.Series) -> pd.Series:
 
 
 def build_links(bundle: Bundle, attempts: pd.DataFrame) -> pd.DataFrame:
+    """Every instance ↔ MAC ↔ IP link in the bundle, with the artifact and line it came from."""
     rows: list[dict[str, Any]] = []
     known = set(attempts["instance"].dropna()) if len(attempts) else set()
     dl = bundle.frame("daemon_log")
@@ -354,6 +355,7 @@ def build_links(bundle: Bundle, attempts: pd.DataFrame) -> pd.DataFrame:
 
 
 def build_entities(bundle: Bundle, links: pd.DataFrame, attempts: pd.DataFrame) -> pd.DataFrame:
+    """The links folded into one row per instance and MAC: lease, ARP entry and the guest's IP."""
     im = (
         links[links["link"] == "instance-mac"]
         .dropna(subset=["instance", "mac"])

@@ -147,6 +147,7 @@ class Model:
 
     # -- (de)serialisation --------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
+        """The model as plain JSON data (what ``rules/model.json`` holds)."""
         return {
             "_doc": "Diagnosis model parameters, written by `python -m mpkit.diagnose.fit` from the case "
             "library; see mpkit/diagnose/bayes.py for what each number means.",
@@ -164,6 +165,7 @@ class Model:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Model:
+        """A model from its JSON data (the inverse of :meth:`to_dict`)."""
         return cls(
             list(d["hypotheses"]),
             d["prior"],

@@ -53,6 +53,7 @@ class Example:
 
     @property
     def label(self) -> str:
+        """The cause the model is fitted to predict (causes outside the taxonomy fold into one)."""
         return self.case.label if self.case.label in _causes() else OTHER
 
 
@@ -285,14 +286,17 @@ class Outcome:
 
     @property
     def acceptable(self) -> bool:
+        """Whether the verdict is one the case accepts."""
         return self._measures["acceptable"]
 
     @property
     def top3(self) -> bool:
+        """Whether the true cause is among the three most likely."""
         return self._measures["top3"]
 
     @property
     def overconfident(self) -> bool:
+        """Whether a wrong verdict was stated with confidence 0.7 or more."""
         return self._measures["overconfident"]
 
 
@@ -439,6 +443,7 @@ def library_dirs(root: Path | None = None) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Fit the model on the case libraries and write ``rules/model.json`` (the command line)."""
     ap = argparse.ArgumentParser(prog="python -m mpkit.diagnose.fit", description=__doc__.split("\n")[0])
     ap.add_argument(
         "dirs", nargs="*", type=Path, help="case folders (default: data/cases and ../shared/cases)"

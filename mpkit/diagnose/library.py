@@ -48,22 +48,27 @@ class Case:
 
     @property
     def label(self) -> str:
+        """The root cause the thread established."""
         return str(self.expected["root_cause"])
 
     @property
     def platform(self) -> str:
+        """The host platform of the case (``any`` when the report did not say)."""
         return str(self.expected.get("platform") or "any")
 
     @property
     def acceptable(self) -> list[str]:
+        """Every verdict the evidence in the bundle supports as right."""
         return list(self.expected["acceptable"])
 
     @property
     def decisive(self) -> bool:
+        """Whether the bundle's evidence is enough for a named cause (``unknown`` is not acceptable)."""
         return "unknown" not in self.acceptable
 
     @property
     def targets(self) -> set[str]:
+        """The labels a fitted model may aim at for this case."""
         t = {self.label}
         if self.expected.get("confidence") == "unresolved" or self.label in NO_SIGNATURE:
             t.add("unknown")
@@ -101,6 +106,7 @@ class Score:
 
     @property
     def decisive_right(self) -> bool | None:
+        """For a decisive case, whether the verdict was acceptable; ``None`` otherwise."""
         return self.acceptable if self.case.decisive else None
 
 

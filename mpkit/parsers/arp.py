@@ -51,6 +51,7 @@ LINE_RE = re.compile(
 
 
 def sniff(text: str) -> float:
+    """How sure it is, from 0 to 1, that ``text`` is macOS ``arp -an`` (and the ``arp -anl`` table)."""
     return fraction_matching(text, LINE_RE)
 
 
@@ -86,6 +87,7 @@ def _anl_row(m: re.Match[str]) -> dict[str, Any]:
 
 
 def parse(text: str) -> pd.DataFrame:
+    """macOS ``arp -an`` (and the ``arp -anl`` table) as the ``neighbours`` frame; every line is counted as parsed, ignored or rejected."""
     cov = Coverage()
     rows: list[dict[str, Any]] = []
     for n, ln in numbered(text, cov):

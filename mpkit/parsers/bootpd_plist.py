@@ -58,6 +58,7 @@ _TAG = re.compile(r"<(/?)(dict|array)\s*>|<key>\s*Subnets\s*</key>")
 
 
 def sniff(text: str) -> float:
+    """How sure it is, from 0 to 1, that ``text`` is macOS ``/etc/bootpd.plist`` (XML plist)."""
     head = text[:200_000]
     if "<plist" not in head and "<?xml" not in head:
         return 0.0
@@ -115,6 +116,7 @@ def _entry_lines(text: str) -> list[int]:
 
 
 def parse(text: str) -> pd.DataFrame:
+    """macOS ``/etc/bootpd.plist`` (XML plist) as the ``bootpd_config`` frame; every line is counted as parsed, ignored or rejected."""
     cov = Coverage(lines=len(lines(text)))
     if not text.strip():
         cov.skip(cov.lines)

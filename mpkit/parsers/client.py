@@ -169,6 +169,7 @@ def _close_section(section: list[dict[str, Any]]) -> None:
 
 
 def parse(text: str) -> pd.DataFrame:
+    """What the failing ``multipass`` command printed (``client.txt``) as the ``client`` frame; every line is counted as parsed, ignored or rejected."""
     cov = Coverage()
     rows: list[dict[str, Any]] = []
     block_rows: list[dict[str, Any]] = []  # rows of the current block, to decide "other" vs reject

@@ -69,6 +69,7 @@ def _pct(value: str | None) -> int | None:
 
 
 def sniff(text: str) -> float:
+    """How sure it is, from 0 to 1, that ``text`` is disk usage: ``df -h`` (GNU/Linux layout and macOS layout with inode columns)."""
     head = text[:200_000]
     if not any(_HEADER.match(ln) or LINE_RE.match(ln) for ln in lines(head)[:200]):
         return 0.0
@@ -78,6 +79,7 @@ def sniff(text: str) -> float:
 
 
 def parse(text: str) -> pd.DataFrame:
+    """Disk usage: ``df -h`` (GNU/Linux layout and macOS layout with inode columns) as the ``disk_usage`` frame; every line is counted as parsed, ignored or rejected."""
     cov = Coverage()
     rows: list[dict[str, Any]] = []
     pending: tuple[int, str] | None = None  # a filesystem name printed alone

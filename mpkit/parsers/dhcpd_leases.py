@@ -58,6 +58,7 @@ _PERMANENT = {2**64 - 1, 2**63 - 1}  # (long)-1 as bootpd prints it
 
 
 def sniff(text: str) -> float:
+    """How sure it is, from 0 to 1, that ``text`` is macOS ``/var/db/dhcpd_leases`` (written by bootpd)."""
     if not any(_STRONG.match(ln) for ln in text[:20_000].splitlines()):
         return 0.0
     return 0.5 + 0.5 * fraction_matching(text, LINE_RE)
@@ -137,6 +138,7 @@ def _row(block: _Block, cov: Coverage) -> dict[str, Any]:
 
 
 def parse(text: str) -> pd.DataFrame:
+    """macOS ``/var/db/dhcpd_leases`` (written by bootpd) as the ``leases`` frame; every line is counted as parsed, ignored or rejected."""
     cov = Coverage()
     rows: list[dict[str, Any]] = []
     block: _Block | None = None

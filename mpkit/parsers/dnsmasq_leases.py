@@ -48,6 +48,7 @@ _TYPED = re.compile(r"^(?P<type>[0-9a-fA-F]{1,2})-[0-9a-fA-F]{2}(?::[0-9a-fA-F]{
 
 
 def sniff(text: str) -> float:
+    """How sure it is, from 0 to 1, that ``text`` is Linux dnsmasq lease file (``…/multipassd/network/dnsmasq.leases``)."""
     return fraction_matching(text, LINE_RE)
 
 
@@ -61,6 +62,7 @@ def _hw(value: str) -> tuple[str | None, str | None]:
 
 
 def parse(text: str) -> pd.DataFrame:
+    """Linux dnsmasq lease file (``…/multipassd/network/dnsmasq.leases``) as the ``leases`` frame; every line is counted as parsed, ignored or rejected."""
     cov = Coverage()
     rows: list[dict[str, Any]] = []
     in_v6 = False

@@ -79,12 +79,14 @@ def _on(word: str) -> bool:
 
 
 def sniff(text: str) -> float:
+    """How sure it is, from 0 to 1, that ``text`` is macOS Application Firewall: ``socketfilterfw`` outputs pasted one after another."""
     if not _STRONG.search(text[:200_000]):
         return 0.0
     return fraction_matching(text, LINE_RE)
 
 
 def parse(text: str) -> pd.DataFrame:
+    """macOS Application Firewall: ``socketfilterfw`` outputs pasted one after another as the ``firewall`` frame; every line is counted as parsed, ignored or rejected."""
     cov = Coverage()
     rows: list[dict[str, Any]] = []
     app: dict[str, Any] | None = None  # the last app row still waiting for its verdict

@@ -235,6 +235,7 @@ def _ipt_rule(rest: str) -> dict[str, Any]:
 
 
 def sniff(text: str) -> float:
+    """How sure it is, from 0 to 1, that ``text`` is Linux host firewall listings pasted one after another."""
     if not _STRONG.search(text[:200_000]):
         return 0.0
     return max(0.6, fraction_matching(text, LINE_RE))
@@ -254,6 +255,7 @@ class _State:
 
 
 def parse(text: str) -> pd.DataFrame:
+    """Linux host firewall listings pasted one after another as the ``host_firewall`` frame; every line is counted as parsed, ignored or rejected."""
     cov = Coverage()
     rows: list[dict[str, Any]] = []
     st = _State()

@@ -33,6 +33,7 @@ _BARE = re.compile(r"^\s*(?P<value>[01])\s*$")
 
 
 def sniff(text: str) -> float:
+    """How sure it is, from 0 to 1, that ``text`` is hypervisor support on macOS: ``sysctl kern.hv_support`` (and related keys)."""
     head = text[:200_000]
     if not re.search(r"^\s*(?:kern\.hv_\w+|sysctl: unknown oid 'kern\.hv)", head, re.M):
         return 0.0
@@ -40,6 +41,8 @@ def sniff(text: str) -> float:
 
 
 def parse(text: str) -> pd.DataFrame:
+    """Hypervisor support on macOS: ``sysctl kern.hv_support`` (and related keys) as the ``host_facts`` frame; every line is counted as parsed, ignored or rejected."""
+
     def facts(ln: str) -> list[tuple[str, str]] | None:
         if m := LINE_RE.match(ln):
             return [(m["key"], m["value"])]

@@ -57,6 +57,7 @@ LINE_RE = re.compile(
 
 
 def sniff(text: str) -> float:
+    """How sure it is, from 0 to 1, that ``text`` is macOS ``ifconfig -a`` / ``ifconfig bridge100``."""
     if not any(_HEADER.match(ln) for ln in text[:200_000].splitlines()):
         return 0.0
     return 0.3 + 0.7 * fraction_matching(text, LINE_RE)
@@ -109,6 +110,7 @@ def _finish(st: dict[str, Any]) -> dict[str, Any]:
 
 
 def parse(text: str) -> pd.DataFrame:
+    """macOS ``ifconfig -a`` / ``ifconfig bridge100`` as the ``interfaces`` frame; every line is counted as parsed, ignored or rejected."""
     cov = Coverage()
     rows: list[dict[str, Any]] = []
     st: dict[str, Any] | None = None

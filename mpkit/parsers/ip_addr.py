@@ -47,6 +47,7 @@ _BRIDGE_NAME = re.compile(r"^(?:mpqemubr|virbr|br)")
 
 
 def sniff(text: str) -> float:
+    """How sure it is, from 0 to 1, that ``text`` is Linux ``ip -j addr show`` JSON (and plain ``ip addr show`` text)."""
     head = text.lstrip()[:200_000]
     if head.startswith(("[", "{")):
         if '"ifname"' not in head:
@@ -167,6 +168,7 @@ def _parse_text(text: str, cov: Coverage) -> list[dict[str, Any]]:
 
 
 def parse(text: str) -> pd.DataFrame:
+    """Linux ``ip -j addr show`` JSON (and plain ``ip addr show`` text) as the ``interfaces`` frame; every line is counted as parsed, ignored or rejected."""
     cov = Coverage()
     if text.lstrip().startswith(("[", "{")):
         return conform(_parse_json(text, cov), SCHEMA, cov)

@@ -42,6 +42,7 @@ _VALUED = {"dev", "lladdr", "ref", "used", "probes", "proto", "nud"}
 
 
 def sniff(text: str) -> float:
+    """How sure it is, from 0 to 1, that ``text`` is Linux ``ip neigh show`` text and ``ip -j neigh`` JSON."""
     head = text.lstrip()[:200_000]
     if head.startswith(("[", "{")):
         return 0.95 if '"dst"' in head and ('"state"' in head or '"lladdr"' in head) else 0.0
@@ -115,6 +116,7 @@ def _text_row(ln: str) -> dict[str, Any] | None:
 
 
 def parse(text: str) -> pd.DataFrame:
+    """Linux ``ip neigh show`` text and ``ip -j neigh`` JSON as the ``neighbours`` frame; every line is counted as parsed, ignored or rejected."""
     cov = Coverage()
     if text.lstrip().startswith(("[", "{")):
         return conform(_json_rows(text, cov), SCHEMA, cov)

@@ -46,6 +46,7 @@ _PRIO = {
 
 
 def sniff(text: str) -> float:
+    """How sure it is, from 0 to 1, that ``text`` is Linux journal JSON: ``journalctl -u snap.multipass.multipassd -o json`` (one object a line)."""
     head = text.lstrip("\x1e \n")[:5000]
     if not head.startswith("{"):
         return 0.0
@@ -63,6 +64,7 @@ def _text(v: Any) -> str | None:
 
 
 def parse(text: str) -> pd.DataFrame:
+    """Linux journal JSON: ``journalctl -u snap.multipass.multipassd -o json`` (one object a line) as the ``daemon_log`` frame; every line is counted as parsed, ignored or rejected."""
     cov = Coverage()
     rec: dict[str, list] = {
         k: []

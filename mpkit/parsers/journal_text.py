@@ -60,6 +60,7 @@ _MONTHS = {m: i for i, m in enumerate("Jan Feb Mar Apr May Jun Jul Aug Sep Oct N
 
 
 def sniff(text: str) -> float:
+    """How sure it is, from 0 to 1, that ``text`` is Linux journal text: ``journalctl -u snap.multipass.multipassd -o short-iso`` (or short)."""
     frac = fraction_matching(text, LINE_RE)
     if frac < 0.3:
         return 0.0
@@ -77,6 +78,7 @@ def _offset(off: str | None) -> int | None:
 
 
 def parse(text: str) -> pd.DataFrame:
+    """Linux journal text: ``journalctl -u snap.multipass.multipassd -o short-iso`` (or short) as the ``daemon_log`` frame; every line is counted as parsed, ignored or rejected."""
     cov = Coverage()
     rec: dict[str, list] = {
         k: []

@@ -86,6 +86,7 @@ def _time(ts: str, off: str | None) -> tuple[datetime | None, int | None]:
 
 
 def sniff(text: str) -> float:
+    """How sure it is, from 0 to 1, that ``text`` is Linux kernel messages: ``journalctl -k`` (short, short-iso, short-precise) and ``dmesg`` (plain or ``-T``)."""
     seen = kern = 0
     for ln in lines(text[:200_000])[:200]:
         if BLANK.match(ln) or _SKIP.match(ln):
@@ -99,6 +100,7 @@ def sniff(text: str) -> float:
 
 
 def parse(text: str) -> pd.DataFrame:
+    """Linux kernel messages: ``journalctl -k`` (short, short-iso, short-precise) and ``dmesg`` (plain or ``-T``) as the ``kernel_log`` frame; every line is counted as parsed, ignored or rejected."""
     cov = Coverage()
     rows: list[dict[str, Any]] = []
     for no, ln in numbered(text, cov):

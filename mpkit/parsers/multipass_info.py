@@ -58,6 +58,7 @@ def _image_release(value: Any) -> str | None:
 
 
 def parse(text: str) -> pd.DataFrame:
+    """``multipass info --format json`` as the ``instances`` frame; every line is counted as parsed, ignored or rejected."""
     cov = Coverage()
     doc = load_json(text, cov)
     info = doc.get("info") if isinstance(doc, dict) else None
@@ -89,6 +90,7 @@ def parse(text: str) -> pd.DataFrame:
 
 
 def sniff(text: str) -> float:
+    """How sure it is, from 0 to 1, that ``text`` is ``multipass info --format json``."""
     head = text[:200_000]
     if not _SNIFF.match(head):
         return 0.0

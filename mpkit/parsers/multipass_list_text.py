@@ -52,6 +52,7 @@ LINE_RE = re.compile(rf"{HEADER.pattern}|{_BODY.pattern}|{NONE_FOUND.pattern}")
 
 
 def parse(text: str) -> pd.DataFrame:
+    """The ``multipass list`` table as the ``instances`` frame; every line is counted as parsed, ignored or rejected."""
     cov = Coverage()
     rows: list[dict[str, Any]] = []
     ips: list[str] = []  # the addresses of the last row, as printed
@@ -77,6 +78,7 @@ def parse(text: str) -> pd.DataFrame:
 
 
 def sniff(text: str) -> float:
+    """How sure it is, from 0 to 1, that ``text`` is the ``multipass list`` table."""
     head = text[:100_000]
     if re.search(HEADER.pattern, head, re.M):
         return 0.95

@@ -64,6 +64,7 @@ def _parse_json(text: str) -> pd.DataFrame:
 
 
 def parse(text: str) -> pd.DataFrame:
+    """``multipass version`` (text or ``--format json``) as the ``host_facts`` frame; every line is counted as parsed, ignored or rejected."""
     if _JSON.match(text[:1000]):
         return _parse_json(text)
     cov = Coverage()
@@ -91,6 +92,7 @@ def parse(text: str) -> pd.DataFrame:
 
 
 def sniff(text: str) -> float:
+    """How sure it is, from 0 to 1, that ``text`` is ``multipass version`` (text or ``--format json``)."""
     head = text[:100_000]
     if _JSON.match(head):
         try:

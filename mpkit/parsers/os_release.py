@@ -40,12 +40,15 @@ def _unquote(value: str) -> str:
 
 
 def sniff(text: str) -> float:
+    """How sure it is, from 0 to 1, that ``text`` is Linux distribution: ``/etc/os-release`` (``KEY=value``, values optionally quoted)."""
     if len(_WELL_KNOWN.findall(text[:200_000])) < 2:
         return 0.0
     return fraction_matching(text, re.compile(LINE_RE.pattern + r"|^\s*#"))
 
 
 def parse(text: str) -> pd.DataFrame:
+    """Linux distribution: ``/etc/os-release`` (``KEY=value``, values optionally quoted) as the ``host_facts`` frame; every line is counted as parsed, ignored or rejected."""
+
     def facts(ln: str) -> list[tuple[str, str]] | None:
         m = LINE_RE.match(ln)
         return [(m["key"], _unquote(m["value"]))] if m else None

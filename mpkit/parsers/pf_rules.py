@@ -104,6 +104,7 @@ def _tokens(rule: str) -> dict[str, Any]:
 
 
 def sniff(text: str) -> float:
+    """How sure it is, from 0 to 1, that ``text`` is macOS packet filter rules: ``sudo pfctl -s rules`` (also ``-s nat``, ``-v`` output)."""
     head = text[:200_000]
     if not re.search(
         r"^\s*(?:@\d+\S*\s+)?(?:scrub-anchor|anchor|pass|block|nat|rdr)\b.*\b(?:all|from|on)\b|^pfctl: ",
@@ -115,6 +116,7 @@ def sniff(text: str) -> float:
 
 
 def parse(text: str) -> pd.DataFrame:
+    """macOS packet filter rules: ``sudo pfctl -s rules`` (also ``-s nat``, ``-v`` output) as the ``pf_rules`` frame; every line is counted as parsed, ignored or rejected."""
     cov = Coverage()
     rows: list[dict[str, Any]] = []
     for no, ln in numbered(text, cov):

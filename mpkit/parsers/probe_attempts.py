@@ -77,6 +77,7 @@ def _text(value: Any) -> str | None:
 
 
 def parse(text: str) -> pd.DataFrame:
+    """``attempts.jsonl``: the start attempts that ``mpkit probe`` timed as the ``probe_attempts`` frame; every line is counted as parsed, ignored or rejected."""
     cov = Coverage()
     rows: list[dict[str, Any]] = []
     for lineno, line in numbered(text, cov):
@@ -109,5 +110,6 @@ def parse(text: str) -> pd.DataFrame:
 
 
 def sniff(text: str) -> float:
+    """How sure it is, from 0 to 1, that ``text`` is ``attempts.jsonl``: the start attempts that ``mpkit probe`` timed."""
     share = fraction_matching(text, LINE_RE, max_lines=50)
     return 0.95 * share if share >= 0.5 else 0.0

@@ -94,6 +94,7 @@ def _program(cmd: str) -> str:
 
 
 def sniff(text: str) -> float:
+    """How sure it is, from 0 to 1, that ``text`` is processes: ``ps -axo pid,ppid,etime,command`` (header optional), filtered to the interesting ones."""
     head = text[:200_000]
     if any(_HEADER.match(ln) or LINE_RE.match(ln) for ln in lines(head)[:200]):
         return fraction_matching(text, re.compile(f"{LINE_RE.pattern}|{_HEADER.pattern}"))
@@ -101,6 +102,7 @@ def sniff(text: str) -> float:
 
 
 def parse(text: str) -> pd.DataFrame:
+    """Processes: ``ps -axo pid,ppid,etime,command`` (header optional), filtered to the interesting ones as the ``processes`` frame; every line is counted as parsed, ignored or rejected."""
     cov = Coverage()
     rows: list[dict[str, Any]] = []
     for no, ln in numbered(text, cov):

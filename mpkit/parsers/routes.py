@@ -118,6 +118,7 @@ _LINUX_STRICT = re.compile(r"\b(?:via|dev|proto|scope|metric)\b")
 
 
 def sniff(text: str) -> float:
+    """How sure it is, from 0 to 1, that ``text`` is routing table: macOS ``netstat -rn`` or Linux ``ip route show``."""
     return fraction_matching(text, LINE_RE)
 
 
@@ -226,6 +227,7 @@ def _linux(n: int, ln: str) -> dict[str, Any] | None:
 
 
 def parse(text: str) -> pd.DataFrame:
+    """Routing table: macOS ``netstat -rn`` or Linux ``ip route show`` as the ``routes`` frame; every line is counted as parsed, ignored or rejected."""
     cov = Coverage()
     rows: list[dict[str, Any]] = []
     family: str | None = None

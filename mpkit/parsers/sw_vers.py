@@ -32,12 +32,15 @@ LINE_RE = re.compile(r"^\s*(?P<key>Product\w*|Build\w*|ReleaseType):[ \t]*(?P<va
 
 
 def sniff(text: str) -> float:
+    """How sure it is, from 0 to 1, that ``text`` is macOS version: ``sw_vers`` (``Key:`` then TABs or spaces, old and new releases)."""
     if not re.search(r"^\s*Product(?:Name|Version):", text[:200_000], re.M):
         return 0.0
     return fraction_matching(text, LINE_RE)
 
 
 def parse(text: str) -> pd.DataFrame:
+    """macOS version: ``sw_vers`` (``Key:`` then TABs or spaces, old and new releases) as the ``host_facts`` frame; every line is counted as parsed, ignored or rejected."""
+
     def facts(ln: str) -> list[tuple[str, str]] | None:
         m = LINE_RE.match(ln)
         return [(m["key"], m["value"])] if m else None

@@ -106,6 +106,7 @@ def _fill(row: dict[str, Any], text: str) -> None:
 
 
 def sniff(text: str) -> float:
+    """How sure it is, from 0 to 1, that ``text`` is dHCP on the wire: ``tcpdump -n -i bridge100 udp port 67 and port 68`` (also ``-e``, ``-v``, ``-tttt``)."""
     if "BOOTP/DHCP" not in text[:200_000]:
         return 0.0
     # banners and the indented -v continuation lines belong to the capture too
@@ -113,6 +114,7 @@ def sniff(text: str) -> float:
 
 
 def parse(text: str) -> pd.DataFrame:
+    """DHCP on the wire: ``tcpdump -n -i bridge100 udp port 67 and port 68`` (also ``-e``, ``-v``, ``-tttt``) as the ``dhcp_packets`` frame; every line is counted as parsed, ignored or rejected."""
     cov = Coverage()
     rows: list[dict[str, Any]] = []
     current: dict[str, Any] | None = None

@@ -35,10 +35,13 @@ LINE_RE = re.compile(
 
 
 def sniff(text: str) -> float:
+    """How sure it is, from 0 to 1, that ``text`` is kernel and machine: ``uname -a`` (Darwin, Linux, MSYS/MINGW)."""
     return fraction_matching(text, LINE_RE)
 
 
 def parse(text: str) -> pd.DataFrame:
+    """Kernel and machine: ``uname -a`` (Darwin, Linux, MSYS/MINGW) as the ``host_facts`` frame; every line is counted as parsed, ignored or rejected."""
+
     def facts(ln: str) -> list[tuple[str, str]] | None:
         m = LINE_RE.match(ln)
         return [(k, v) for k, v in m.groupdict().items() if v] if m else None

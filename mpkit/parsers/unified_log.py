@@ -276,6 +276,7 @@ def _json_array(text: str, start: int) -> tuple[list[dict[str, Any]], set[int], 
 
 
 def sniff(text: str) -> float:
+    """How sure it is, from 0 to 1, that ``text`` is macOS unified log extracts: ``log show`` / ``log stream`` in every style."""
     head = text[:200_000]
     if head.lstrip().startswith("[") and '"eventMessage"' in head:
         return 1.0
@@ -283,6 +284,7 @@ def sniff(text: str) -> float:
 
 
 def parse(text: str) -> pd.DataFrame:
+    """macOS unified log extracts: ``log show`` / ``log stream`` in every style as the ``system_log`` frame; every line is counted as parsed, ignored or rejected."""
     cov = Coverage()
     rows: list[dict[str, Any]] = []
     array_at = re.search(r"^[ \t]*\[\s*(?:\{|$)", text, re.M)

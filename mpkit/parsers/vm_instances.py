@@ -119,6 +119,7 @@ def _row(name: str, rec: dict[str, Any]) -> dict[str, Any]:
 
 
 def parse(text: str) -> pd.DataFrame:
+    """The daemon's instance database, ``multipassd-vm-instances.json`` as the ``instance_db`` frame; every line is counted as parsed, ignored or rejected."""
     cov = Coverage()
     doc = load_json(text, cov)
     if doc is not None and not isinstance(doc, dict):
@@ -136,6 +137,7 @@ def parse(text: str) -> pd.DataFrame:
 
 
 def sniff(text: str) -> float:
+    """How sure it is, from 0 to 1, that ``text`` is the daemon's instance database, ``multipassd-vm-instances.json``."""
     head = text[:200_000]
     if not head.lstrip().startswith("{"):
         return 0.0
