@@ -28,6 +28,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO
 
 from .errors import BundleError
+from .i18n import Message
 
 MAX_BYTES = 2 * 1024**3
 MAX_RATIO = 300.0
@@ -67,9 +68,21 @@ def is_archive(path: Path) -> bool:
 def _safe_name(name: str, archive: Path) -> PurePosixPath:
     p = PurePosixPath(name.replace("\\", "/"))
     if p.is_absolute() or name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":"):
-        raise BundleError(f"{archive.name}: refused: member {name!r} has an absolute path")
+        raise BundleError(
+            Message(
+                "{archive}: refused: member {member!r} has an absolute path",
+                archive=archive.name,
+                member=name,
+            )
+        )
     if any(part == ".." for part in p.parts):
-        raise BundleError(f"{archive.name}: refused: member {name!r} climbs out of the archive with '..'")
+        raise BundleError(
+            Message(
+                "{archive}: refused: member {member!r} climbs out of the archive with '..'",
+                archive=archive.name,
+                member=name,
+            )
+        )
     return p
 
 
@@ -92,17 +105,31 @@ def _link_stays_inside(member: PurePosixPath, target: str, hard: bool) -> bool:
 def _check_totals(archive: Path, total: int, members: int, limits: Limits) -> None:
     if members > limits.max_members:
         raise BundleError(
-            f"{archive.name}: refused: {members} members (limit {limits.max_members}); unpack it yourself if it is genuine"
+            Message(
+                "{archive}: refused: {members} members (limit {max_members}); unpack it yourself if it is genuine",
+                archive=archive.name,
+                members=members,
+                max_members=limits.max_members,
+            )
         )
     if total > limits.max_bytes:
         raise BundleError(
-            f"{archive.name}: refused: unpacks to {total / 1024**2:.0f} MiB (limit {limits.max_bytes / 1024**2:.0f} MiB); "
-            "raise the limit (--max-unpacked) if the bundle is genuine"
+            Message(
+                "{archive}: refused: unpacks to {size:.0f} MiB (limit {limit:.0f} MiB); raise the limit (--max-unpacked) if the bundle is genuine",
+                archive=archive.name,
+                size=total / 1024**2,
+                limit=limits.max_bytes / 1024**2,
+            )
         )
     packed = max(archive.stat().st_size, 1)
     if total > RATIO_FLOOR and total / packed > limits.max_ratio:
         raise BundleError(
-            f"{archive.name}: refused: expands {total / packed:.0f}x (limit {limits.max_ratio:.0f}x), which looks like a decompression bomb"
+            Message(
+                "{archive}: refused: expands {ratio:.0f}x (limit {max_ratio:.0f}x), which looks like a decompression bomb",
+                archive=archive.name,
+                ratio=total / packed,
+                max_ratio=limits.max_ratio,
+            )
         )
 
 
@@ -116,7 +143,11 @@ def _copy_bounded(src: IO[bytes], dst_path: Path, declared: int, archive: Path, 
             written += len(buf)
             if written > declared:
                 raise BundleError(
-                    f"{archive.name}: refused: member {name!r} holds more data than its header declares"
+                    Message(
+                        "{archive}: refused: member {member!r} holds more data than its header declares",
+                        archive=archive.name,
+                        member=name,
+                    )
                 )
             out.write(buf)
     return written
@@ -139,7 +170,11 @@ def unpack(archive: Path, limits: Limits | None = None) -> Unpacked:
     except (tarfile.TarError, zipfile.BadZipFile, EOFError, OSError) as exc:
         result.cleanup()
         raise BundleError(
-            f"{archive.name}: not a readable archive ({exc}); check the file is complete"
+            Message(
+                "{archive}: not a readable archive ({error}); check the file is complete",
+                archive=archive.name,
+                error=exc,
+            )
         ) from exc
     return result
 
@@ -154,11 +189,22 @@ def _untar(archive: Path, root: Path, limits: Limits, result: Unpacked) -> None:
             if m.issym() or m.islnk():
                 if not _link_stays_inside(name, m.linkname, hard=m.islnk()):
                     raise BundleError(
-                        f"{archive.name}: refused: link {m.name!r} points outside the archive ({m.linkname!r})"
+                        Message(
+                            "{archive}: refused: link {member!r} points outside the archive ({linkname!r})",
+                            archive=archive.name,
+                            member=m.name,
+                            linkname=m.linkname,
+                        )
                     )
                 result.skipped.append((str(name), "link inside the archive (not followed)"))
             elif m.isdev() or m.isfifo() or m.ischr() or m.isblk():
-                raise BundleError(f"{archive.name}: refused: member {m.name!r} is a device or FIFO")
+                raise BundleError(
+                    Message(
+                        "{archive}: refused: member {member!r} is a device or FIFO",
+                        archive=archive.name,
+                        member=m.name,
+                    )
+                )
             elif m.isfile():
                 files.append((name, m))
                 total += m.size
@@ -187,13 +233,22 @@ def _unzip(archive: Path, root: Path, limits: Limits, result: Unpacked) -> None:
                 target = zf.read(info)[:4096].decode("utf-8", "replace")
                 if not _link_stays_inside(name, target, hard=False):
                     raise BundleError(
-                        f"{archive.name}: refused: link {info.filename!r} points outside the archive ({target!r})"
+                        Message(
+                            "{archive}: refused: link {member!r} points outside the archive ({target!r})",
+                            archive=archive.name,
+                            member=info.filename,
+                            target=target,
+                        )
                     )
                 result.skipped.append((str(name), "link inside the archive (not followed)"))
                 continue
             if mode in (0o020000, 0o060000, 0o010000, 0o140000):
                 raise BundleError(
-                    f"{archive.name}: refused: member {info.filename!r} is a device, FIFO or socket"
+                    Message(
+                        "{archive}: refused: member {member!r} is a device, FIFO or socket",
+                        archive=archive.name,
+                        member=info.filename,
+                    )
                 )
             if info.is_dir():
                 continue

@@ -25,6 +25,7 @@ import pandas as pd
 from . import archive as _archive
 from . import paste
 from .errors import BundleError
+from .i18n import Message
 from .parsers import KINDS, SHARED_FILENAMES, module
 from .schema import coverage_of, empty_frame
 from .sniff import identify, scores
@@ -130,6 +131,7 @@ class Bundle:
         self.texts: dict[str, tuple[int, list[str]]] = {}
         self.manifest_errors: list[str] = []
         self._unpacked: _archive.Unpacked | None = None
+        self._empty_frames: dict[str, pd.DataFrame] = {}
 
     # -- provenance -----------------------------------------------------------------
     def __repr__(self) -> str:
@@ -344,13 +346,17 @@ class Bundle:
         tzname = m.get("timezone")
         if tzname:
             try:
-                return ZoneInfo(str(tzname)), f"host time zone {tzname} (manifest.json)"
+                return ZoneInfo(str(tzname)), Message("host time zone {zone} (manifest.json)", zone=tzname)
             except (ZoneInfoNotFoundError, ValueError):
-                self.notes.append(f"manifest time zone {tzname!r} is unknown here; trying utc_offset")
+                self.notes.append(
+                    Message("manifest time zone {zone!r} is unknown here; trying utc_offset", zone=tzname)
+                )
         off = m.get("utc_offset")
         if isinstance(off, str) and re.match(r"^[+-]\d\d:?\d\d$", off):
             mins = (1 if off[0] == "+" else -1) * (int(off[1:3]) * 60 + int(off[-2:]))
-            return timezone(timedelta(minutes=mins)), f"UTC offset {off} (manifest.json)"
+            return timezone(timedelta(minutes=mins)), Message(
+                "UTC offset {offset} (manifest.json)", offset=off
+            )
         raw = self._raw_frames.get("daemon_log")
         if raw is not None and not raw.empty:
             offs = raw["utc_offset"].dropna()
@@ -358,21 +364,23 @@ class Bundle:
             if len(offs):
                 mins = int(Counter(offs.tolist()).most_common(1)[0][0])
                 if not (raw["utc_offset"].isna() & raw["time"].notna()).any() or mins:
-                    return timezone(
-                        timedelta(minutes=mins)
-                    ), f"UTC offset {mins:+d} min printed in the journal"
+                    return timezone(timedelta(minutes=mins)), Message(
+                        "UTC offset {minutes:+d} min printed in the journal", minutes=mins
+                    )
             q = raw.dropna(subset=["qmp_time", "time"])
             if len(q):
                 diff = (q["time"] - q["qmp_time"].dt.tz_convert(None)).dt.total_seconds() / 60
                 rounded = (diff / 15).round() * 15
                 if (abs(diff - rounded) < 2).all() and rounded.nunique() == 1:
                     mins = int(rounded.iloc[0])
-                    return timezone(
-                        timedelta(minutes=mins)
-                    ), f"UTC offset {mins:+d} min inferred from QMP event timestamps"
+                    return timezone(timedelta(minutes=mins)), Message(
+                        "UTC offset {minutes:+d} min inferred from QMP event timestamps", minutes=mins
+                    )
         return (
             None,
-            "no time zone known: daemon-log times are host-local wall clock, epoch-based times are shown in UTC",
+            Message(
+                "no time zone known: daemon-log times are host-local wall clock, epoch-based times are shown in UTC"
+            ),
         )
 
     @property
@@ -462,6 +470,9 @@ class Bundle:
         got = self.frames.get(name)
         if got is not None:
             return got
+        empty = self._empty_frames
+        if name in empty:  # made once: the checks ask for absent frames many times
+            return empty[name]
         for kind in KINDS:
             if module(kind).FRAME == name:
                 f = empty_frame(module(kind).SCHEMA)
@@ -469,6 +480,7 @@ class Bundle:
                 f["snapshot_at"] = pd.Series(
                     [], dtype="datetime64[ns, UTC]" if self.clock == "utc" else "datetime64[ns]"
                 )
+                empty[name] = f
                 return f
         raise KeyError(f"no frame named {name!r}")
 
@@ -513,6 +525,10 @@ def _add_file(bundle: Bundle, root: Path, fpath: Path, entries: dict[str, dict[s
     if rel.lower() == "manifest.json":
         return
     size = fpath.stat().st_size
+    folder = rel.split("/", 1)[0].lower() if "/" in rel else ""
+    if folder in SESSION_RECORDS:  # what a tool did on the host, not what the host showed
+        bundle.unrecognised.append(Unrecognised(rel, size, SESSION_RECORDS[folder]))
+        return
     snap, entry = _snapshot_time(rel), entries.get(rel)
 
     def add(
@@ -548,7 +564,14 @@ def _add_file(bundle: Bundle, root: Path, fpath: Path, entries: dict[str, dict[s
                 score >= 0.9 or (score >= 0.8 and module(other).FRAME == module(kind).FRAME)
             ):
                 if other not in SHARED_FILENAMES.get(rel.rsplit("/", 1)[-1].lower(), ()):
-                    bundle.notes.append(f"{rel}: named like {kind} but its content is {other}; read as {other}")
+                    bundle.notes.append(
+                        Message(
+                            "{file}: named like {kind} but its content is {other}; read as {other}",
+                            file=rel,
+                            kind=kind,
+                            other=other,
+                        )
+                    )
                 kind = other
         add(kind, "name", 1.0, text, decode_errors=decode_errors)  # an empty canonical file is evidence too
         if kind in WHOLE_TEXT_KINDS:
@@ -606,6 +629,9 @@ WHOLE_TEXT_KINDS = frozenset({"client"})
 #: files that hold the answer to a case, never evidence
 NOT_EVIDENCE = frozenset({"expected.json"})
 
+#: top-level folders holding the record of a session on the host (listed, never read as evidence)
+SESSION_RECORDS = {"doctor": "mpkit doctor session record (transcript and report), not evidence"}
+
 
 def _keep_text(bundle: Bundle, rel: str, text: str, covered: list[tuple[int, int]]) -> None:
     """Keep the lines of ``text`` outside the ``covered`` (first, last) line ranges for scanning."""
@@ -629,7 +655,9 @@ def _read_manifest(bundle: Bundle, root: Path) -> dict[str, dict[str, Any]]:
             raise ValueError("top level is not an object")
     except ValueError as exc:
         bundle.manifest_errors.append(f"manifest.json unreadable: {exc}")
-        bundle.notes.append("manifest.json could not be read; files were identified by name and content")
+        bundle.notes.append(
+            Message("manifest.json could not be read; files were identified by name and content")
+        )
         return {}
     bundle.manifest = data
     entries = {}
@@ -644,7 +672,10 @@ def load_bundle(path: str | Path, *, limits: _archive.Limits | None = None) -> B
     p = Path(path)
     if not p.exists():
         raise BundleError(
-            f"{p}: no such file or directory; give a bundle directory, archive, or artifact file"
+            Message(
+                "{path}: no such file or directory; give a bundle directory, archive, or artifact file",
+                path=p,
+            )
         )
     unpacked = None
     if p.is_file() and _archive.is_archive(p):
@@ -687,13 +718,13 @@ def load_bundle(path: str | Path, *, limits: _archive.Limits | None = None) -> B
         elif root.is_file():
             _add_file(bundle, root, root, {})
         else:
-            raise BundleError(f"{p}: neither a regular file nor a directory")
+            raise BundleError(Message("{path}: neither a regular file nor a directory", path=p))
     except BundleError:
         bundle.close()
         raise
     if not bundle.artifacts:
         log.warning("%s: no artifact recognised", p)
-        bundle.notes.append("no artifact was recognised in this input")
+        bundle.notes.append(Message("no artifact was recognised in this input"))
     return bundle
 
 

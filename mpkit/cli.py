@@ -8,6 +8,7 @@ import logging
 import sys
 
 from .errors import MpkitError
+from .i18n import SUPPORTED_LANGUAGES, Message, _, current_language, parse_language, set_language
 
 log = logging.getLogger("mpkit")
 
@@ -32,7 +33,7 @@ def _report(args: argparse.Namespace) -> int:
 
     path = sample(args.sample) if args.sample else args.path
     if path is None:
-        raise MpkitError("give a bundle PATH or --sample NAME")
+        raise MpkitError(Message("give a bundle PATH or --sample NAME"))
     out = rep.report(
         path,
         args.output,
@@ -42,6 +43,7 @@ def _report(args: argparse.Namespace) -> int:
         until=args.until,
         redact=args.redact,
         title=args.title,
+        lang=current_language(),
         keep_notebook=args.keep_notebook,
         quiet=args.quiet,
     )
@@ -53,7 +55,12 @@ def _batch(args: argparse.Namespace) -> int:
     from . import report as rep
 
     out = rep.batch(
-        args.inputs, args.output, workers=args.workers, scheduler=args.scheduler, quiet=args.quiet
+        args.inputs,
+        args.output,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        quiet=args.quiet,
+        lang=current_language(),
     )
     print(out)
     return 0
@@ -102,7 +109,7 @@ def _samples(args: argparse.Namespace) -> int:
     from .samples import DEFAULT, samples
 
     for name, path in samples().items():
-        print(f"{name}{' (default)' if name == DEFAULT else ''}\t{path}")
+        print(f"{name}{_(' (default)') if name == DEFAULT else ''}\t{path}")
     return 0
 
 
@@ -113,32 +120,39 @@ def _frames(args: argparse.Namespace) -> int:
         print(b.coverage.to_string(index=False))
         print()
         for name, f in sorted(b.frames.items()):
-            print(f"{name}: {len(f)} rows, columns {', '.join(f.columns)}")
+            print(
+                _("{name}: {n} rows, columns {columns}").format(
+                    name=name, n=len(f), columns=", ".join(f.columns)
+                )
+            )
         if b.unrecognised:
-            print("\nnot recognised: " + ", ".join(f"{u.path} ({u.reason})" for u in b.unrecognised))
+            found = ", ".join(f"{u.path} ({u.reason})" for u in b.unrecognised)
+            print("\n" + _("not recognised: {files}").format(files=found))
     return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
-    p = argparse.ArgumentParser(prog="mpkit", description="Diagnose Multipass instances that will not start.")
+    p = argparse.ArgumentParser(
+        prog="mpkit", description=_("Diagnose Multipass instances that will not start.")
+    )
     p.add_argument("--version", action="version", version=f"mpkit {__version__}")
-    p.add_argument("-v", "--log-level", default="WARNING", help="logging level (DEBUG, INFO, WARNING)")
+    p.add_argument("-v", "--log-level", default="WARNING", help=_("logging level (DEBUG, INFO, WARNING)"))
     sub = p.add_subparsers(dest="cmd", required=True)
 
-    d = sub.add_parser("diagnose", help="find the failing stage and root cause")
-    d.add_argument("path", help="bundle directory, archive, artifact file or paste")
+    d = sub.add_parser("diagnose", help=_("find the failing stage and root cause"))
+    d.add_argument("path", help=_("bundle directory, archive, artifact file or paste"))
     d.add_argument("--instance")
     d.add_argument("--attempt", type=int)
-    d.add_argument("--json", action="store_true", help="print the JSON contract")
-    d.add_argument("--verbose", action="store_true", help="show every check")
+    d.add_argument("--json", action="store_true", help=_("print the JSON contract"))
+    d.add_argument("--verbose", action="store_true", help=_("show every check"))
     d.set_defaults(fn=_diagnose)
 
-    r = sub.add_parser("report", help="single offline HTML report")
+    r = sub.add_parser("report", help=_("single offline HTML report"))
     r.add_argument("path", nargs="?")
     r.add_argument("-o", "--output", default="report.html")
-    r.add_argument("--sample", help="use a shipped sample bundle (`mpkit samples`)")
+    r.add_argument("--sample", help=_("use a shipped sample bundle (`mpkit samples`)"))
     r.add_argument("--instance")
     r.add_argument("--attempt", type=int)
     r.add_argument("--since")
@@ -149,25 +163,25 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--quiet", action="store_true")
     r.set_defaults(fn=_report)
 
-    b = sub.add_parser("batch", help="reports for many bundles + a fleet index")
+    b = sub.add_parser("batch", help=_("reports for many bundles + a fleet index"))
     b.add_argument("inputs", nargs="+")
     b.add_argument("-o", "--output", required=True)
     b.add_argument("--workers", type=int, default=1)
-    b.add_argument("--scheduler", help="dask.distributed scheduler address")
+    b.add_argument("--scheduler", help=_("dask.distributed scheduler address"))
     b.add_argument("--quiet", action="store_true")
     b.set_defaults(fn=_batch)
 
-    c = sub.add_parser("collect", help="gather a bundle on this host (read-only)")
+    c = sub.add_parser("collect", help=_("gather a bundle on this host (read-only)"))
     c.add_argument("-o", "--output")
     c.add_argument("--since", default="2h")
     c.add_argument("--tar", action="store_true")
     c.add_argument("--redact", action="store_true")
-    c.add_argument("--watch", type=float, help="only take lease/ARP snapshots for this many seconds")
+    c.add_argument("--watch", type=float, help=_("only take lease/ARP snapshots for this many seconds"))
     c.add_argument("--interval", type=float, default=1.0)
     c.add_argument("--quiet", action="store_true")
     c.set_defaults(fn=_collect)
 
-    pr = sub.add_parser("probe", help="time start attempts while snapshotting leases and ARP")
+    pr = sub.add_parser("probe", help=_("time start attempts while snapshotting leases and ARP"))
     pr.add_argument("instance")
     pr.add_argument("--attempts", type=int, default=1)
     pr.add_argument("--interval", type=float, default=1.0)
@@ -177,23 +191,57 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--quiet", action="store_true")
     pr.set_defaults(fn=_probe)
 
-    rd = sub.add_parser("redact", help="write a redacted copy of a bundle")
+    rd = sub.add_parser("redact", help=_("write a redacted copy of a bundle"))
     rd.add_argument("bundle")
     rd.add_argument("-o", "--output", required=True)
-    rd.add_argument("--map", help="where to keep the pseudonym map (never inside the bundle)")
+    rd.add_argument("--map", help=_("where to keep the pseudonym map (never inside the bundle)"))
     rd.set_defaults(fn=_redact)
 
-    s = sub.add_parser("samples", help="list the shipped sample bundles")
+    s = sub.add_parser("samples", help=_("list the shipped sample bundles"))
     s.set_defaults(fn=_samples)
 
-    f = sub.add_parser("frames", help="show what was read from a bundle (coverage and frames)")
+    f = sub.add_parser("frames", help=_("show what was read from a bundle (coverage and frames)"))
     f.add_argument("path")
     f.set_defaults(fn=_frames)
+    for command in (p, *sub.choices.values()):
+        command.add_argument(
+            "--lang",
+            type=_lang_arg,
+            default=argparse.SUPPRESS,
+            help=_(
+                "language of the output: {choices} (default: MPKIT_LANG, else the locale, else en)"
+            ).format(choices=", ".join(SUPPORTED_LANGUAGES)),
+        )
     return p
 
 
+def _lang_arg(value: str) -> str:
+    try:
+        return parse_language(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def _early_language(argv: list[str]) -> None:
+    """Use the language ``--lang`` names before the parser is built, so its help is translated."""
+    for i, a in enumerate(argv):
+        value = (
+            argv[i + 1] if a == "--lang" and i + 1 < len(argv) else a[7:] if a.startswith("--lang=") else None
+        )
+        if value is not None:
+            try:
+                set_language(value)
+            except ValueError:
+                pass  # the parser reports it
+            return
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run the ``mpkit`` command line; returns the exit status."""
+    set_language(None)
+    _early_language(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
+    set_language(getattr(args, "lang", None))
     logging.basicConfig(
         level=getattr(logging, str(args.log_level).upper(), logging.WARNING),
         format="%(levelname)s %(name)s: %(message)s",

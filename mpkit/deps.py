@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from importlib import metadata
 
+from .i18n import _
+
 #: import name → distribution name, where they differ
 DISTRIBUTIONS = {
     "distributed": "dask",
@@ -65,4 +67,6 @@ def install_hint(module: str) -> str:
 def missing_module_message(module: str, command: str | None = None) -> str:
     """One line for a module that could not be imported: what is missing and the command that fixes it."""
     who = f"`mpkit {command}`" if command else "mpkit"
-    return f"{who} needs the Python module {module!r}, which is not installed; run: {install_hint(module)}"
+    return _("{who} needs the Python module {module!r}, which is not installed; run: {command}").format(
+        who=who, module=module, command=install_hint(module)
+    )

@@ -1,14 +1,22 @@
 """mpkit's exception tree.
 
 Every error says what went wrong *and* what to do next; the CLI prints the
-message on one line and exits non-zero.
+message on one line and exits non-zero. A message given as a
+:class:`~mpkit.i18n.Message` is shown in the current language.
 """
 
 from __future__ import annotations
 
+from .i18n import localize
+
 
 class MpkitError(Exception):
     """Base class of every error mpkit raises on purpose."""
+
+    def __str__(self) -> str:
+        if len(self.args) == 1:
+            return str(localize(self.args[0]))
+        return super().__str__()
 
 
 class BundleError(MpkitError):

@@ -22,14 +22,19 @@ import io
 import logging
 import re
 from collections.abc import Iterable
+from functools import cache
 from typing import Any
 
+import matplotlib
 import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
+
+from . import i18n
+from .i18n import N_
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +54,9 @@ __all__ = [
     "coverage_chart",
     "fleet_causes",
     "event_timeline",
+    "CJK_FONTS",
+    "cjk_font",
+    "chart_language",
 ]
 
 #: colour of an attempt's bar by its outcome
@@ -73,19 +81,77 @@ LEVELS = ["error", "warning", "info", "debug", "trace", "(none)"]
 
 #: the stage timestamps of an attempt, in order, with the marker that shows them
 STAGE_MARKS: list[tuple[str, str, str]] = [
-    ("qemu_at", "QEMU spawned", ">"),
-    ("running_at", "QEMU running", "o"),
-    ("nic_up_at", "guest NIC up", "s"),
-    ("ssh_wait_at", "waiting for SSH (IP discovery)", "D"),
-    ("dhcp_at", "DHCP seen", "P"),
-    ("ip_found_at", "IP found", "*"),
-    ("ssh_up_at", "SSH up", "^"),
+    ("qemu_at", N_("QEMU spawned"), ">"),
+    ("running_at", N_("QEMU running"), "o"),
+    ("nic_up_at", N_("guest NIC up"), "s"),
+    ("ssh_wait_at", N_("waiting for SSH (IP discovery)"), "D"),
+    ("dhcp_at", N_("DHCP seen"), "P"),
+    ("ip_found_at", N_("IP found"), "*"),
+    ("ssh_up_at", N_("SSH up"), "^"),
 ]
 SSH_BUDGET_S = 300.0
 DHCP_TYPES = ["DISCOVER", "OFFER", "REQUEST", "ACK", "NAK", "DECLINE", "RELEASE", "INFORM"]
 _DHCP_WORD = re.compile(r"DHCP\s*(DISCOVER|OFFER|REQUEST|ACK|NAK|DECLINE|RELEASE|INFORM)", re.I)
 _FIG_W = 10.0
 _DPI = 90
+#: fonts with Simplified Chinese glyphs, preferred first (Debian's fonts-noto-cjk gives the first)
+CJK_FONTS = (
+    "Noto Sans CJK SC",
+    "Source Han Sans SC",
+    "Noto Sans CJK JP",
+    "Noto Sans CJK TC",
+    "WenQuanYi Zen Hei",
+    "WenQuanYi Micro Hei",
+    "Droid Sans Fallback",
+)
+#: the font family the charts use for Latin text, before the CJK fallback
+LATIN_FONT = "DejaVu Sans"
+_CJK_FILE = re.compile(r"cjk|wqy|wenquanyi|sourcehan|droidsansfallback", re.I)
+_DEFAULT_FAMILY = list(matplotlib.rcParams["font.family"])
+
+
+@cache
+def cjk_font() -> str | None:
+    """The installed font the charts use for Chinese text (see :data:`CJK_FONTS`), or None.
+
+    Fonts installed after matplotlib built its font cache are found by scanning the system's font
+    files, so installing ``fonts-noto-cjk`` needs no cache rebuild.
+    """
+    from matplotlib import font_manager
+
+    def known() -> str | None:
+        names = {f.name for f in font_manager.fontManager.ttflist}
+        return next((n for n in CJK_FONTS if n in names), None)
+
+    found = known()
+    if found is None:
+        for path in font_manager.findSystemFonts():
+            if _CJK_FILE.search(path):
+                try:
+                    font_manager.fontManager.addfont(path)
+                except (OSError, RuntimeError, ValueError):
+                    log.debug("cannot read font %s", path)
+        found = known()
+    return found
+
+
+def chart_language() -> str:
+    """The language of chart texts: the current one, or English when it needs a font that is missing."""
+    lang = i18n.current_language()
+    if lang == "zh-CN" and cjk_font() is None:
+        return "en"
+    return lang
+
+
+def _(message: str) -> str:
+    """Chart text in :func:`chart_language`."""
+    return i18n.gettext(message) if chart_language() != "en" else message
+
+
+def _use_fonts() -> None:
+    """Point matplotlib at the fonts the chart language needs (Latin first, then the CJK fallback)."""
+    cjk = cjk_font() if chart_language() == "zh-CN" else None
+    matplotlib.rcParams["font.family"] = [LATIN_FONT, cjk] if cjk else _DEFAULT_FAMILY
 
 
 # -- helpers ---------------------------------------------------------------------------------------
@@ -98,11 +164,13 @@ class ReportFigure(Figure):
     """
 
     def png(self) -> bytes:
+        """The chart as PNG bytes."""
         buf = io.BytesIO()
         self.savefig(buf, format="png")
         return buf.getvalue()
 
     def alt_text(self) -> str:
+        """A one-line description of the chart for screen readers (its titles)."""
         sup = getattr(self, "_suptitle", None)
         parts = [sup.get_text()] if sup is not None else []
         parts += [ax.get_title(loc="left") or ax.get_title() for ax in self.axes if ax.get_visible()]
@@ -118,12 +186,13 @@ def clock_label(clock: str, clock_note: str = "") -> str:
     """The clock name shown on time axes: ``UTC`` or ``host-local time, zone unknown``."""
     if clock == "utc":
         return "UTC"
-    return "host-local time, zone unknown"
+    return N_("host-local time, zone unknown")
 
 
 def _figure(
     height: float, nrows: int = 1, *, sharex: bool = False, ratios: list[float] | None = None
 ) -> tuple[ReportFigure, Any]:
+    _use_fonts()
     fig = ReportFigure(figsize=(_FIG_W, height), dpi=_DPI, layout="constrained")
     kw: dict[str, Any] = {"sharex": sharex}
     if ratios:
@@ -176,7 +245,7 @@ def _time_axis(ax: Any, tz: str, *, label: bool = True) -> None:
     ax.xaxis.set_major_locator(loc)
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(loc))
     if label:
-        ax.set_xlabel(f"time ({tz})")
+        ax.set_xlabel(_("time ({tz})").format(tz=_(tz)))
 
 
 def _pad_range(ax: Any, times: pd.Series) -> None:
@@ -216,12 +285,12 @@ def attempts_gantt(
     n = len(attempts)
     rows = attempts.tail(max_rows).reset_index(drop=True) if n else attempts
     fig, (ax,) = _figure(max(2.4, 0.9 + 0.42 * max(len(rows), 1)))
-    title = title or "Start attempts: stages over time, coloured by outcome"
+    title = title or _("Start attempts: stages over time, coloured by outcome")
     if n > max_rows:
-        title += f" (last {max_rows} of {n})"
+        title += _(" (last {shown} of {n})").format(shown=max_rows, n=n)
     ax.set_title(title, loc="left", fontsize=12)
     if not n:
-        _empty(fig, ax, "No start attempt was found in the daemon log, client output or attempts.jsonl.")
+        _empty(fig, ax, _("No start attempt was found in the daemon log, client output or attempts.jsonl."))
         return fig
     start = plain_times(rows["started_at"])
     end = plain_times(rows["ended_at"])
@@ -236,7 +305,7 @@ def attempts_gantt(
         colour = OUTCOME_COLOURS.get(outcome, OUTCOME_COLOURS["unknown"])
         if outcome not in outcomes_seen:
             outcomes_seen.append(outcome)
-        when = t0.strftime("%Y-%m-%d %H:%M:%S") if t0 is not pd.NaT else "time unknown"
+        when = t0.strftime("%Y-%m-%d %H:%M:%S") if t0 is not pd.NaT else _("time unknown")
         labels.append(f"{_short(r.get('instance') or '?', 20)} #{r.get('attempt')}\n{when}")
         if t0 is pd.NaT:
             continue
@@ -270,19 +339,19 @@ def attempts_gantt(
     ax.set_yticklabels(list(reversed(labels)), fontsize=8)
     ax.set_ylim(-0.7, len(rows) - 0.3)
     ax.set_xlim(0, max_x)
-    ax.set_xlabel(f"seconds since the attempt started (row labels: start time, {tz})")
+    ax.set_xlabel(_("seconds since the attempt started (row labels: start time, {tz})").format(tz=_(tz)))
     ax.grid(axis="x", alpha=0.3)
     handles: list[Any] = [
         Patch(
             facecolor=OUTCOME_COLOURS.get(o, "#757575"),
             alpha=0.5,
             edgecolor=OUTCOME_COLOURS.get(o, "#757575"),
-            label=f"outcome: {o}",
+            label=_("outcome: {outcome}").format(outcome=o),
         )
         for o in outcomes_seen
     ]
     handles += [
-        Line2D([], [], marker=m, color="#212121", linestyle="none", label=name)
+        Line2D([], [], marker=m, color="#212121", linestyle="none", label=_(name))
         for col, name, m in STAGE_MARKS
         if col in stages_seen
     ]
@@ -292,7 +361,7 @@ def attempts_gantt(
             [],
             color="#b71c1c",
             linestyle="--",
-            label=f"expected timeout ({ssh_budget_s:.0f} s SSH budget)",
+            label=_("expected timeout ({seconds:.0f} s SSH budget)").format(seconds=ssh_budget_s),
         )
     )
     fig.legend(handles=handles, loc="outside right upper", fontsize=8, frameon=False)
@@ -445,7 +514,10 @@ def dhcp_story(
         msgs = msgs[msgs["mac"].astype("object") == mac] if len(msgs) else msgs
     fig, axes = _figure(5.6, 3, sharex=True, ratios=[1.0, 1.0, 2.0])
     fig.suptitle(
-        title or f"DHCP story for MAC {_short(mac or '(unknown)', 40)}", x=0.01, ha="left", fontsize=12
+        title or _("DHCP story for MAC {mac}").format(mac=_short(mac or _("(unknown)"), 40)),
+        x=0.01,
+        ha="left",
+        fontsize=12,
     )
     timed_leases = lh[lh["captured_at"].notna()]
     timed_arp = ah[ah["captured_at"].notna()]
@@ -465,7 +537,7 @@ def dhcp_story(
         axes[1].text(
             0.5,
             0.5,
-            "The instance's MAC is unknown and no DHCP message was captured.",
+            _("The instance's MAC is unknown and no DHCP message was captured."),
             ha="center",
             va="center",
             transform=axes[1].transAxes,
@@ -480,22 +552,26 @@ def dhcp_story(
         if len(lh):
             pres = lh[lh["present"]]
             untimed.append(
-                f"lease file: {'lease for this MAC, IP ' + str(pres['ip'].iloc[-1]) if len(pres) else 'no lease for this MAC'}"
+                _("lease file: lease for this MAC, IP {ip}").format(ip=pres["ip"].iloc[-1])
+                if len(pres)
+                else _("lease file: no lease for this MAC")
             )
         if len(ah):
             pres = ah[ah["present"]]
             untimed.append(
-                f"ARP table: {'entry ' + str(pres['ip'].iloc[-1]) if len(pres) else 'no entry for this MAC'}"
+                _("ARP table: entry {ip}").format(ip=pres["ip"].iloc[-1])
+                if len(pres)
+                else _("ARP table: no entry for this MAC")
             )
         untimed.append(
-            f"{len(msgs)} DHCP message(s) for this MAC, none timed"
+            _("{n} DHCP message(s) for this MAC, none timed").format(n=len(msgs))
             if len(msgs)
-            else "no DHCP message captured for this MAC"
+            else _("no DHCP message captured for this MAC")
         )
         axes[1].text(
             0.5,
             0.5,
-            "No timed DHCP evidence (no snapshots, no DHCP log).\n" + "\n".join(untimed),
+            _("No timed DHCP evidence (no snapshots, no DHCP log).") + "\n" + "\n".join(untimed),
             ha="center",
             va="center",
             transform=axes[1].transAxes,
@@ -522,21 +598,23 @@ def dhcp_story(
     for t in lh["expires"].dropna().unique():
         ax.axvline(t, color="#6a1b9a", linestyle=":", linewidth=1.2)
     ax.set_yticks([1])
-    ax.set_yticklabels(["lease"])
+    ax.set_yticklabels([_("lease")])
     ax.set_ylim(0.5, 1.8)
-    ax.set_title("Lease file per capture (o present, x absent; dotted: lease expiry)", loc="left", fontsize=9)
+    ax.set_title(
+        _("Lease file per capture (o present, x absent; dotted: lease expiry)"), loc="left", fontsize=9
+    )
     # panel 2: ARP presence
     ax = axes[1]
     _presence(ax, timed_arp)
     ax.set_yticks([1])
     ax.set_yticklabels(["ARP"])
     ax.set_ylim(0.5, 1.5)
-    ax.set_title("ARP / neighbour table per capture (o entry for the MAC, x none)", loc="left", fontsize=9)
+    ax.set_title(_("ARP / neighbour table per capture (o entry for the MAC, x none)"), loc="left", fontsize=9)
     if timed_leases.empty:
         axes[0].text(
             0.5,
             0.5,
-            "no timed lease-file capture",
+            _("no timed lease-file capture"),
             transform=axes[0].transAxes,
             ha="center",
             va="center",
@@ -547,7 +625,7 @@ def dhcp_story(
         ax.text(
             0.5,
             0.5,
-            "no timed ARP capture",
+            _("no timed ARP capture"),
             transform=ax.transAxes,
             ha="center",
             va="center",
@@ -576,21 +654,21 @@ def dhcp_story(
         ax.set_yticks(range(len(types)))
         ax.set_yticklabels(types, fontsize=8)
         ax.set_ylim(-0.6, len(types) - 0.4)
-        handles, _ = ax.get_legend_handles_labels()
+        handles, _labels = ax.get_legend_handles_labels()
     else:
         ax.set_yticks([])
         ax.text(
             0.5,
             0.5,
-            "no DHCP message captured for this MAC (bootpd log, dnsmasq, tcpdump)",
+            _("no DHCP message captured for this MAC (bootpd log, dnsmasq, tcpdump)"),
             transform=ax.transAxes,
             ha="center",
             va="center",
             fontsize=9,
             color="#777777",
         )
-    ax.set_ylabel("DHCP message")
-    ax.set_title("DHCP messages (marker = source)", loc="left", fontsize=9)
+    ax.set_ylabel(_("DHCP message"))
+    ax.set_title(_("DHCP messages (marker = source)"), loc="left", fontsize=9)
     if attempts is not None and len(attempts):
         _shade_attempts(axes, attempts)
     for a in axes:
@@ -598,12 +676,12 @@ def dhcp_story(
     _pad_range(axes[2], all_times)
     _time_axis(axes[2], tz)
     legend = handles + [
-        Line2D([], [], marker="o", color="#2e7d32", linestyle="none", label="present"),
-        Line2D([], [], marker="x", color="#c62828", linestyle="none", label="absent"),
-        Line2D([], [], color="#6a1b9a", linestyle=":", label="lease expiry"),
+        Line2D([], [], marker="o", color="#2e7d32", linestyle="none", label=_("present")),
+        Line2D([], [], marker="x", color="#c62828", linestyle="none", label=_("absent")),
+        Line2D([], [], color="#6a1b9a", linestyle=":", label=_("lease expiry")),
     ]
     if attempts is not None and len(attempts):
-        legend.append(Patch(facecolor="#90a4ae", alpha=0.25, label="start attempt"))
+        legend.append(Patch(facecolor="#90a4ae", alpha=0.25, label=_("start attempt")))
     fig.legend(handles=legend, loc="outside right upper", fontsize=8, frameon=False)
     return fig
 
@@ -649,7 +727,7 @@ def log_activity(
     """Daemon-log lines over time: a stacked histogram by level (lines per bin) and a strip per
     logging category (the busiest ``top_categories``), start attempts shaded by outcome."""
     fig, axes = _figure(5.4, 2, sharex=True, ratios=[1.2, 1.0])
-    fig.suptitle(title or "Daemon-log activity by level and category", x=0.01, ha="left", fontsize=12)
+    fig.suptitle(title or _("Daemon-log activity by level and category"), x=0.01, ha="left", fontsize=12)
     dl = daemon_log if daemon_log is not None else pd.DataFrame()
     times = plain_times(dl["time"]) if len(dl) else pd.Series([], dtype="datetime64[ns]")
     ok = times.notna()
@@ -659,7 +737,7 @@ def log_activity(
         axes[0].text(
             0.5,
             0.2,
-            "No timed daemon-log line in this bundle (or in the selected window).",
+            _("No timed daemon-log line in this bundle (or in the selected window)."),
             ha="center",
             va="center",
             transform=axes[0].transAxes,
@@ -688,7 +766,7 @@ def log_activity(
         sel = times[lv == level]
         if sel.empty:
             continue
-        counts, _ = np.histogram(sel.astype("int64"), bins=edges.astype("int64"))
+        counts, _edges = np.histogram(sel.astype("int64"), bins=edges.astype("int64"))
         ax.bar(
             edges[:-1],
             counts,
@@ -700,11 +778,11 @@ def log_activity(
             edgecolor="none",
         )
         bottom = bottom + counts
-        handles.append(Patch(color=LEVEL_COLOURS[level], label=f"level: {level}"))
+        handles.append(Patch(color=LEVEL_COLOURS[level], label=_("level: {level}").format(level=level)))
     secs = width.total_seconds()
     unit = f"{secs:.0f} s" if secs >= 1 else f"{secs * 1000:.0f} ms"
-    ax.set_ylabel(f"lines per {unit}")
-    ax.set_title("Lines per time bin, stacked by level", loc="left", fontsize=9)
+    ax.set_ylabel(_("lines per {unit}").format(unit=unit))
+    ax.set_title(_("Lines per time bin, stacked by level"), loc="left", fontsize=9)
     # categories strip
     ax = axes[1]
     top = cat.value_counts().head(top_categories).index.tolist()
@@ -727,13 +805,17 @@ def log_activity(
     ax.set_yticks(range(len(order)))
     ax.set_yticklabels([_short(c, 26) for c in order], fontsize=8)
     ax.set_ylim(-0.6, len(order) - 0.4)
-    ax.set_ylabel("category")
-    ax.set_title(f"Lines per logging category (top {len(top)})", loc="left", fontsize=9)
+    ax.set_ylabel(_("category"))
+    ax.set_title(_("Lines per logging category (top {n})").format(n=len(top)), loc="left", fontsize=9)
     if attempts is not None and len(attempts):
         _shade_attempts(axes, attempts)
         outs = [str(o) for o in attempts["outcome"].astype("object").dropna().unique()]
         handles += [
-            Patch(facecolor=OUTCOME_COLOURS.get(o, "#90a4ae"), alpha=0.25, label=f"attempt: {o}")
+            Patch(
+                facecolor=OUTCOME_COLOURS.get(o, "#90a4ae"),
+                alpha=0.25,
+                label=_("attempt: {outcome}").format(outcome=o),
+            )
             for o in outs
         ]
     for a in axes:
@@ -751,9 +833,9 @@ def candidates_chart(diagnosis: Any, *, title: str | None = None) -> ReportFigur
     """Confidence of each candidate cause (the root cause highlighted), 0–100 %."""
     cands = list(getattr(diagnosis, "candidates", ()) or ())
     fig, (ax,) = _figure(max(1.8, 0.8 + 0.35 * max(len(cands), 1)))
-    ax.set_title(title or "Candidate causes by confidence", loc="left", fontsize=12)
+    ax.set_title(title or _("Candidate causes by confidence"), loc="left", fontsize=12)
     if not cands:
-        _empty(fig, ax, "The diagnosis lists no candidate cause.")
+        _empty(fig, ax, _("The diagnosis lists no candidate cause."))
         return fig
     root = diagnosis.root_cause.id
     names = [c.id for c in cands][::-1]
@@ -765,10 +847,13 @@ def candidates_chart(diagnosis: Any, *, title: str | None = None) -> ReportFigur
     ax.set_yticks(range(len(names)))
     ax.set_yticklabels([_short(n, 34) for n in names], fontsize=9)
     ax.set_xlim(0, 100)
-    ax.set_xlabel("confidence (%)")
+    ax.set_xlabel(_("confidence (%)"))
     ax.grid(axis="x", alpha=0.3)
     ax.legend(
-        handles=[Patch(color="#1565c0", label="root cause"), Patch(color="#90a4ae", label="other candidate")],
+        handles=[
+            Patch(color="#1565c0", label=_("root cause")),
+            Patch(color="#90a4ae", label=_("other candidate")),
+        ],
         loc="lower right",
         fontsize=8,
     )
@@ -791,25 +876,26 @@ def coverage_chart(coverage: pd.DataFrame, *, max_rows: int = 25, title: str | N
     rows = cov.head(max_rows)
     fig, (ax,) = _figure(max(1.8, 0.8 + 0.3 * max(len(rows), 1)))
     ax.set_title(
-        (title or "Parse coverage per file") + (f" (worst {max_rows} of {n} files)" if n > max_rows else ""),
+        (title or _("Parse coverage per file"))
+        + (_(" (worst {shown} of {n} files)").format(shown=max_rows, n=n) if n > max_rows else ""),
         loc="left",
         fontsize=12,
     )
     if not n:
-        _empty(fig, ax, "No artifact was recognised in this bundle.")
+        _empty(fig, ax, _("No artifact was recognised in this bundle."))
         return fig
     lines = rows["lines"].astype("float").clip(lower=1)
-    parts = [("parsed", "#2e7d32"), ("ignored", "#b0bec5"), ("rejected", "#c62828")]
+    parts = [(N_("parsed"), "#2e7d32"), (N_("ignored"), "#b0bec5"), (N_("rejected"), "#c62828")]
     left = np.zeros(len(rows))
     y = np.arange(len(rows))[::-1]
     for col, colour in parts:
         share = (rows[col].astype("float") / lines * 100).fillna(0).clip(0, 100).to_numpy()
-        ax.barh(y, share, left=left, color=colour, label=col, height=0.6)
+        ax.barh(y, share, left=left, color=colour, label=_(col), height=0.6)
         left = left + share
     ax.set_yticks(y)
     ax.set_yticklabels([_short(f, 40) for f in rows["file"].astype("str")], fontsize=8)
     ax.set_xlim(0, 100)
-    ax.set_xlabel("share of the file's lines (%)")
+    ax.set_xlabel(_("share of the file's lines (%)"))
     fig.legend(loc="outside right upper", fontsize=8, frameon=False)
     return fig
 
@@ -820,12 +906,12 @@ def coverage_chart(coverage: pd.DataFrame, *, max_rows: int = 25, title: str | N
 def fleet_causes(summary: pd.DataFrame, *, title: str | None = None) -> ReportFigure:
     """Causes across many bundles: by count, and by OS / Multipass version (stacked)."""
     fig, axes = _figure(5.2, 2, ratios=[1.0, 1.2])
-    fig.suptitle(title or "Root causes across bundles", x=0.01, ha="left", fontsize=12)
+    fig.suptitle(title or _("Root causes across bundles"), x=0.01, ha="left", fontsize=12)
     if summary is None or summary.empty:
         for ax in axes:
             ax.set_axis_off()
         axes[0].text(
-            0.5, 0.5, "No bundle was reported.", ha="center", va="center", transform=axes[0].transAxes
+            0.5, 0.5, _("No bundle was reported."), ha="center", va="center", transform=axes[0].transAxes
         )
         return fig
     cause = summary["cause"].astype("object").fillna("(report failed)").astype("str")
@@ -834,8 +920,8 @@ def fleet_causes(summary: pd.DataFrame, *, title: str | None = None) -> ReportFi
     ax.barh(range(len(counts))[::-1], counts.to_numpy(), color="#1565c0", height=0.6)
     ax.set_yticks(list(range(len(counts))[::-1]))
     ax.set_yticklabels([_short(c, 34) for c in counts.index], fontsize=8)
-    ax.set_xlabel("bundles (count)")
-    ax.set_title("By count", loc="left", fontsize=9)
+    ax.set_xlabel(_("bundles (count)"))
+    ax.set_title(_("By count"), loc="left", fontsize=9)
     ax.xaxis.get_major_locator().set_params(integer=True)
     ax = axes[1]
     osv = (
@@ -853,10 +939,10 @@ def fleet_causes(summary: pd.DataFrame, *, title: str | None = None) -> ReportFi
         left = left + vals
     ax.set_yticks(y)
     ax.set_yticklabels([_short(v, 40) for v in table.index], fontsize=8)
-    ax.set_xlabel("bundles (count)")
-    ax.set_title("By OS and Multipass version", loc="left", fontsize=9)
+    ax.set_xlabel(_("bundles (count)"))
+    ax.set_title(_("By OS and Multipass version"), loc="left", fontsize=9)
     ax.xaxis.get_major_locator().set_params(integer=True)
-    fig.legend(loc="outside right upper", fontsize=8, frameon=False, title="cause")
+    fig.legend(loc="outside right upper", fontsize=8, frameon=False, title=_("cause"))
     return fig
 
 
@@ -868,14 +954,14 @@ def event_timeline(
 ) -> ReportFigure:
     """Timeline events (``derive(bundle).timeline`` rows) as points: one row per source, coloured by level."""
     fig, (ax,) = _figure(3.2)
-    ax.set_title(title or f"Events over time ({len(events)} shown)", loc="left", fontsize=12)
+    ax.set_title(title or _("Events over time ({n} shown)").format(n=len(events)), loc="left", fontsize=12)
     if events is None or events.empty:
-        _empty(fig, ax, "No event matches the filters.")
+        _empty(fig, ax, _("No event matches the filters."))
         return fig
     times = plain_times(events["time"])
     ok = times.notna()
     if not ok.any():
-        _empty(fig, ax, f"{len(events)} event(s) match, none has a time.")
+        _empty(fig, ax, _("{n} event(s) match, none has a time.").format(n=len(events)))
         return fig
     src = events["source"].astype("object").fillna("?").astype("str")[ok]
     lv = events["level"].astype("object").fillna("(none)").astype("str")[ok]
@@ -894,13 +980,13 @@ def event_timeline(
                 src[m].map(ymap),
                 s=14,
                 color=LEVEL_COLOURS[level],
-                label=f"level: {level}",
+                label=_("level: {level}").format(level=level),
                 alpha=0.75,
             )
     ax.set_yticks(range(len(order)))
     ax.set_yticklabels([_short(s, 22) for s in order], fontsize=8)
     ax.set_ylim(-0.6, len(order) - 0.4)
-    ax.set_ylabel("source")
+    ax.set_ylabel(_("source"))
     ax.grid(axis="x", alpha=0.3)
     _pad_range(ax, times)
     _time_axis(ax, tz)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .errors import BundleError
+from .i18n import Message
 from .resources import package_path
 
 #: the folder of sample bundles inside the package
@@ -43,7 +44,11 @@ def sample(name: str | None = "default") -> Path:
     found = samples()
     if key not in found:
         raise BundleError(
-            f"no sample named {name!r}; available: "
-            f"{', '.join(found) or f'none ({samples_root()} is missing: reinstall mpkit)'}"
+            Message(
+                "no sample named {name!r}; available: {found}",
+                name=name,
+                found=", ".join(found)
+                or Message("none ({root} is missing: reinstall mpkit)", root=samples_root()),
+            )
         )
     return found[key]

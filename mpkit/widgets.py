@@ -24,13 +24,14 @@ import pandas as pd
 from . import plots
 from .bundle import Bundle, load_bundle
 from .derived import derive
+from .i18n import N_, _, current_language, localize
 
 log = logging.getLogger(__name__)
 
-__all__ = ["ALL", "Explorer", "filter_events", "time_ticks", "events_html"]
+__all__ = ["ALL", "Explorer", "attempts_in_window", "filter_events", "time_ticks", "events_html"]
 
 #: the dropdown choice meaning "no filter"
-ALL = "(all)"
+ALL = N_("(all)")
 NO_LEVEL = "(none)"
 MAX_TABLE_ROWS = 200
 TICKS = 100
@@ -73,16 +74,39 @@ def filter_events(
     return t[keep]
 
 
+def attempts_in_window(
+    attempts: pd.DataFrame, start: pd.Timestamp | None = None, end: pd.Timestamp | None = None
+) -> pd.DataFrame:
+    """The start attempts that overlap ``[start, end]`` (attempts with an unknown start are kept)."""
+    if attempts is None or attempts.empty or (start is None and end is None):
+        return attempts
+    t0 = plots.plain_times(attempts["started_at"])
+    t1 = plots.plain_times(attempts["ended_at"]).fillna(t0)
+    keep = pd.Series(True, index=attempts.index)
+    if start is not None:
+        keep &= ~(t1 < _plain(start))
+    if end is not None:
+        keep &= ~(t0 > _plain(end))
+    return attempts[keep]
+
+
 def _plain(ts: pd.Timestamp) -> pd.Timestamp:
     ts = pd.Timestamp(ts)
     return ts.tz_convert("UTC").tz_localize(None) if ts.tzinfo is not None else ts
+
+
+def _instance_options(names: Iterable[str]) -> list[Any]:
+    """The instance choices: "all" then each name (the "all" label in the current language)."""
+    if current_language() == "en":
+        return [ALL, *names]
+    return [(_(ALL), ALL), *((n, n) for n in names)]
 
 
 def time_ticks(times: pd.Series, n: int = TICKS) -> list[tuple[str, pd.Timestamp]]:
     """Evenly spaced (label, time) options for a range slider over ``times``."""
     t = plots.plain_times(times).dropna()
     if t.empty:
-        return [("no timed events", pd.Timestamp(0))]
+        return [(_("no timed events"), pd.Timestamp(0))]
     lo, hi = t.min(), t.max()
     if hi <= lo:
         return [(lo.strftime("%Y-%m-%d %H:%M:%S"), lo)]
@@ -100,23 +124,40 @@ def time_ticks(times: pd.Series, n: int = TICKS) -> list[tuple[str, pd.Timestamp
     return out
 
 
+#: the event table fits the notebook's width: the short columns stay on one line, the message and
+#: the file (the 6th and 7th columns) wrap anywhere and take the rest
+EVENTS_CSS = (
+    "<style>table.mpkit-events{width:100%;border-collapse:collapse;font-size:12px;line-height:1.35}"
+    "table.mpkit-events th,table.mpkit-events td{text-align:left;vertical-align:top;padding:2px 6px;"
+    "white-space:nowrap;border-bottom:1px solid #e0e0e0}"
+    "table.mpkit-events td:nth-child(6),table.mpkit-events td:nth-child(7)"
+    "{white-space:normal;overflow-wrap:anywhere;min-width:8em}</style>"
+)
+
+
 def events_html(events: pd.DataFrame, *, tz: str, max_rows: int = MAX_TABLE_ROWS) -> str:
     """The event table as escaped HTML (newest last)."""
     if events is None or events.empty:
-        return "<p><em>No event matches the filters.</em></p>"
+        return f"<p><em>{html.escape(_('No event matches the filters.'))}</em></p>"
     cols = ["time", "source", "kind", "instance", "level", "message", "file", "line"]
     shown = events[[c for c in cols if c in events.columns]].tail(max_rows).astype("object")
     shown["time"] = [
         ("" if v is pd.NaT else v.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3])
         for v in plots.plain_times(shown["time"])
     ]
-    shown = shown.where(shown.notna(), "").rename(columns={"time": f"time ({tz})"})
+    shown = shown.where(shown.notna(), "").rename(columns={"time": _("time ({tz})").format(tz=_(tz))})
+    if current_language() != "en":
+        from .report.views import column_labels
+
+        shown = column_labels(shown)
     note = (
-        f"<p>{len(events)} event(s); the last {max_rows} shown.</p>"
+        "<p>"
+        + html.escape(_("{n} event(s); the last {shown} shown.").format(n=len(events), shown=max_rows))
+        + "</p>"
         if len(events) > max_rows
-        else f"<p>{len(events)} event(s).</p>"
+        else "<p>" + html.escape(_("{n} event(s).").format(n=len(events))) + "</p>"
     )
-    return note + shown.to_html(index=False, escape=True, border=0, classes="mpkit-events")
+    return EVENTS_CSS + note + shown.to_html(index=False, escape=True, border=0, classes="mpkit-events")
 
 
 class Explorer:
@@ -125,7 +166,7 @@ class Explorer:
     def __init__(
         self, bundle: str | os.PathLike[str] | Bundle | None = None, *, choices: dict[str, str] | None = None
     ) -> None:
-        from .samples import samples
+        from .samples import DEFAULT, samples
 
         opts = dict(choices) if choices is not None else {name: str(p) for name, p in samples().items()}
         initial: str | None
@@ -136,7 +177,7 @@ class Explorer:
             initial = str(Path(bundle).resolve())
             opts = {Path(initial).name: initial, **{k: v for k, v in opts.items() if v != initial}}
         else:
-            initial = next(iter(opts.values()), None)
+            initial = opts.get(DEFAULT) or next(iter(opts.values()), None)
         if initial is None:
             raise ValueError("no bundle given and no sample bundle installed; pass a bundle path")
         self.bundle: Bundle | None = bundle if isinstance(bundle, Bundle) else None
@@ -144,24 +185,24 @@ class Explorer:
         self.events = pd.DataFrame()
         self.tz = "UTC"
         self._busy = False
-        self.bundle_picker = W.Dropdown(options=list(opts.items()), value=initial, description="bundle")
-        self.instance = W.Dropdown(options=[ALL], value=ALL, description="instance")
-        self.attempt = W.Dropdown(options=[(ALL, 0)], value=0, description="attempt")
+        self.bundle_picker = W.Dropdown(options=list(opts.items()), value=initial, description=_("bundle"))
+        self.instance = W.Dropdown(options=_instance_options([]), value=ALL, description=_("instance"))
+        self.attempt = W.Dropdown(options=[(_(ALL), 0)], value=0, description=_("attempt"))
         self.time_range = W.SelectionRangeSlider(
             options=[("-", pd.Timestamp(0))],
-            description="time",
+            description=_("time"),
             continuous_update=False,
             layout=W.Layout(width="95%"),
         )
-        self.sources = W.SelectMultiple(options=[], description="sources", rows=6)
-        self.levels = W.SelectMultiple(options=[], description="levels", rows=6)
+        self.sources = W.SelectMultiple(options=[], description=_("sources"), rows=6)
+        self.levels = W.SelectMultiple(options=[], description=_("levels"), rows=6)
         self.search = W.Text(
-            value="", description="search", placeholder="text in messages", continuous_update=False
+            value="", description=_("search"), placeholder=_("text in messages"), continuous_update=False
         )
         self.status = W.HTML()
         self.timeline_chart = W.Image(format="png", layout=W.Layout(max_width="100%"))
         self.attempts_chart = W.Image(format="png", layout=W.Layout(max_width="100%"))
-        self.table = W.HTML()
+        self.table = W.HTML(layout=W.Layout(width="100%"))
         self.ui = W.VBox(
             [
                 W.HBox([self.bundle_picker, self.instance, self.attempt]),
@@ -204,7 +245,7 @@ class Explorer:
                 set(derive(bundle).attempts["instance"].dropna().astype(str))
                 | set(self.timeline["instance"].dropna().astype(str))
             )
-            self.instance.options = [ALL, *names]
+            self.instance.options = _instance_options(names)
             self.instance.value = ALL
             self._set_attempts()
             self.sources.options = sorted(self.timeline["source"].dropna().astype(str).unique())
@@ -220,7 +261,7 @@ class Explorer:
 
     def _set_attempts(self) -> None:
         a = self._attempts_frame()
-        opts: list[tuple[str, int]] = [(ALL, 0)]
+        opts: list[tuple[str, int]] = [(_(ALL), 0)]
         for i, r in a.reset_index(drop=True).iterrows():
             opts.append((f"{r['instance']} #{r['attempt']}: {r['outcome']}", int(i) + 1))
         self.attempt.options = opts
@@ -309,11 +350,15 @@ class Explorer:
         att = self._attempts_frame()
         if self.attempt.value:
             att = att.reset_index(drop=True).iloc[[self.attempt.value - 1]]
+        att = attempts_in_window(att, lo, hi)
         self.timeline_chart.value = plots.event_timeline(self.events, tz=self.tz).png()
         self.attempts_chart.value = plots.attempts_gantt(att, tz=self.tz).png()
         self.table.value = events_html(self.events, tz=self.tz)
         src = html.escape(self.bundle.source if self.bundle is not None else "")
-        self.status.value = (
-            f"<b>{html.escape(Path(src).name)}</b>: {len(self.events)} of {len(self.timeline)} events; "
-            f"clock: {html.escape(self.tz)} ({html.escape(self.bundle.clock_note if self.bundle else '')})"
+        shown = _("{shown} of {total} events; clock: {clock} ({note})").format(
+            shown=len(self.events),
+            total=len(self.timeline),
+            clock=_(self.tz),
+            note=localize(self.bundle.clock_note) if self.bundle else "",
         )
+        self.status.value = f"<b>{html.escape(Path(src).name)}</b>: {html.escape(shown)}"

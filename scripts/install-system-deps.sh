@@ -14,6 +14,8 @@ have ip        || need+=(iproute2)
 have tcpdump   || need+=(tcpdump)
 have lnav      || need+=(lnav)
 [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
+# Chinese (zh-CN) reports and charts: Noto Sans CJK SC
+[ -e /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ] || need+=(fonts-noto-cjk)
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0

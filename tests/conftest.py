@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+# English unless a test chooses another language: the machine's locale (LANG=zh_CN.UTF-8) must not
+# change what the suite expects
+os.environ["MPKIT_LANG"] = "en"
 CASES_DIR = ROOT.parent / "shared" / "cases"
 DATA = ROOT / "mpkit" / "samples_data"  # the sample bundles (package data, their only copy)
 

@@ -44,6 +44,14 @@ MAC15 = "ProductName:\tmacOS\nProductVersion:\t15.1\n"
 MAC14 = "ProductName:\tmacOS\nProductVersion:\t14.6\n"
 
 
+IP_BRIDGE = (
+    "3: mpqemubr0: <{flags}> mtu 1500 qdisc noqueue state DOWN group default qlen 1000\n"
+    "    link/ether 52:54:00:9e:41:d7 brd ff:ff:ff:ff:ff:ff\n"
+    "    inet 10.1.2.1/24 brd 10.1.2.255 scope global mpqemubr0\n"
+    "       valid_lft forever preferred_lft forever\n"
+)
+
+
 def base(**files: str) -> dict[str, str]:
     return {"multipassd.log": mac_log(), "client.txt": CLIENT, "sw_vers.txt": MAC14, **files}
 
@@ -166,6 +174,9 @@ CASES: dict[str, list[tuple[str, dict[str, str]]]] = {
     "net.bridge": [
         ("fail", base(**{"ifconfig.txt": IFC_NOBRIDGE})),
         ("pass", base(**{"ifconfig.txt": IFC_OK})),
+        # an idle Linux bridge (up, no guest attached) is DOWN with NO-CARRIER: not a fault
+        ("pass", linux(**{"ip-addr.txt": IP_BRIDGE.format(flags="NO-CARRIER,BROADCAST,MULTICAST,UP")})),
+        ("fail", linux(**{"ip-addr.txt": IP_BRIDGE.format(flags="BROADCAST,MULTICAST")})),
     ],
     "host.other-hypervisor": [
         ("fail", base(**{"processes.txt": PS_VMWARE})),

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from mpkit.errors import ParseError
 from mpkit.golden import fixtures
 from mpkit.parsers import kinds, module
-from mpkit.errors import ParseError
 from mpkit.schema import conform, coverage_of
 
 DATA = Path(__file__).parent / "data"
@@ -33,7 +33,9 @@ def _check(kind: str, text: str) -> None:
     cov = coverage_of(frame)
     n = _line_count(text)
     assert cov["lines"] == n, f"{kind}: read {cov['lines']} lines of {n}"
-    assert cov["parsed"] + cov["ignored"] + cov["rejected"] == n, f"{kind}: {cov} does not add up to {n} lines"
+    assert cov["parsed"] + cov["ignored"] + cov["rejected"] == n, (
+        f"{kind}: {cov} does not add up to {n} lines"
+    )
     assert min(cov["parsed"], cov["ignored"], cov["rejected"]) >= 0
     assert bool(cov["rejects"]) == (cov["rejected"] > 0), f"{kind}: rejects sampled {cov['rejects']!r}"
     score = m.sniff(text)

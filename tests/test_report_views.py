@@ -20,7 +20,9 @@ SPECS = [
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.source)
 def test_table_spec_names_real_columns(spec: views.TableSpec) -> None:
     with load_bundle(DATA / SAMPLE_DEFAULT) as b:
-        frame = {"attempts": derive(b).attempts, "entities": derive(b).entities, "coverage": b.coverage}.get(spec.source)
+        frame = {"attempts": derive(b).attempts, "entities": derive(b).entities, "coverage": b.coverage}.get(
+            spec.source
+        )
         if frame is None:
             frame = b.frame(spec.source)  # the empty frame with the schema when the bundle lacks it
     named = set(spec.columns) | set(spec.sort) | set(spec.times) | {c for c, _ in spec.clip + spec.labels}

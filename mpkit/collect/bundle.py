@@ -8,6 +8,7 @@ import threading
 from pathlib import Path, PurePosixPath
 
 from ..errors import CollectError
+from ..i18n import Message
 from .manifest import Manifest
 from .redact import Redactor
 
@@ -28,14 +29,20 @@ def prepare_out_dir(out_dir: str | Path | None, now: dt.datetime) -> Path:
     """Create the output directory; refuse a non-empty one (never overwrite a bundle)."""
     path = Path(out_dir) if out_dir is not None else default_out_dir(now)
     if path.exists() and not path.is_dir():
-        raise CollectError(f"{path} exists and is not a directory; choose another output with -o")
+        raise CollectError(
+            Message("{path} exists and is not a directory; choose another output with -o", path=path)
+        )
     if path.is_dir() and any(path.iterdir()):
-        raise CollectError(f"{path} is not empty; choose a new output directory with -o")
+        raise CollectError(Message("{path} is not empty; choose a new output directory with -o", path=path))
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise CollectError(
-            f"cannot create {path}: {exc.strerror or exc}; choose another output with -o"
+            Message(
+                "cannot create {path}: {strerror}; choose another output with -o",
+                path=path,
+                strerror=exc.strerror or exc,
+            )
         ) from exc
     return path
 
@@ -57,10 +64,10 @@ class BundleWriter:
     def path_for(self, rel: str) -> Path:
         parts = PurePosixPath(rel).parts
         if not parts or any(p in ("", ".", "..") or not _SAFE.match(p) for p in parts):
-            raise CollectError(f"refusing to write outside the bundle: {rel!r}")
+            raise CollectError(Message("refusing to write outside the bundle: {rel!r}", rel=rel))
         path = self.root.joinpath(*parts)
         if not path.resolve().is_relative_to(self.root):
-            raise CollectError(f"refusing to write outside the bundle: {rel!r}")
+            raise CollectError(Message("refusing to write outside the bundle: {rel!r}", rel=rel))
         return path
 
     def write(self, rel: str, data: bytes, *, append: bool = False) -> int:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import CollectError
+from ..i18n import Message
 from . import catalog as cat
 from .bundle import BundleWriter, prepare_out_dir, snapshot_folder_name
 from .manifest import Manifest, iso, utc_now
@@ -41,11 +42,15 @@ def parse_since(text: str | float | int) -> float:
     while pos < len(s):
         m = _SINCE.match(s, pos)
         if not m or m.end() == pos:
-            raise CollectError(f"cannot read the time window {text!r}; use e.g. 30m, 2h or 1d")
+            raise CollectError(
+                Message("cannot read the time window {text!r}; use e.g. 30m, 2h or 1d", text=text)
+            )
         total += float(m.group(1)) * _UNIT[m.group(2).lower()]
         pos = m.end()
     if total <= 0:
-        raise CollectError(f"the time window {text!r} must be positive; use e.g. 30m, 2h or 1d")
+        raise CollectError(
+            Message("the time window {text!r} must be positive; use e.g. 30m, 2h or 1d", text=text)
+        )
     return total
 
 
@@ -56,7 +61,12 @@ def detect_platform() -> str:
         return "macos"
     if sys.platform.startswith("win"):
         return "windows"
-    raise CollectError(f"unsupported platform {sys.platform!r}; pass platform='linux'|'macos'|'windows'")
+    raise CollectError(
+        Message(
+            "unsupported platform {platform!r}; pass platform='linux'|'macos'|'windows'",
+            platform=sys.platform,
+        )
+    )
 
 
 def _fmt_bytes(n: int) -> str:
@@ -432,7 +442,13 @@ def open_session(
     started = utc_now()
     plat = platform or detect_platform()
     if plat not in cat.PLATFORMS:
-        raise CollectError(f"unknown platform {plat!r}; expected one of {', '.join(cat.PLATFORMS)}")
+        raise CollectError(
+            Message(
+                "unknown platform {platform!r}; expected one of {platforms}",
+                platform=plat,
+                platforms=", ".join(cat.PLATFORMS),
+            )
+        )
     since_s = parse_since(since)
     out = prepare_out_dir(out_dir, started)
     run = runner or LiveRunner(cwd=out)

@@ -17,6 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from ..i18n import Message
 from . import catalog as cat
 from .collector import (
     Progress,
@@ -152,7 +153,7 @@ def probe(
     if attempts < 1:
         from ..errors import CollectError
 
-        raise CollectError(f"--attempts must be at least 1 (got {attempts})")
+        raise CollectError(Message("--attempts must be at least 1 (got {attempts})", attempts=attempts))
     session = open_session(
         out_dir,
         mode="probe",

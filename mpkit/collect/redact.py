@@ -46,6 +46,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from ..i18n import Message
 from ..macaddr import MAC_IN_TEXT, canon_mac
 from .manifest import write_json_atomic
 
@@ -632,8 +633,11 @@ def check_map_outside(map_path: Path, bundle: Path) -> None:
     except ValueError:
         return
     raise CollectError(
-        f"the redaction map {map_path} would be inside the bundle {bundle}; "
-        "choose a path outside it (the map undoes the redaction)"
+        Message(
+            "the redaction map {map_path} would be inside the bundle {bundle}; choose a path outside it (the map undoes the redaction)",
+            map_path=map_path,
+            bundle=bundle,
+        )
     )
 
 
@@ -669,7 +673,7 @@ def _read_bundle(src: Path) -> dict[str, bytes]:
                 if not info.is_dir() and ok(info.filename):
                     files[info.filename] = zf.read(info)
     else:
-        raise CollectError(f"{src}: not a bundle directory or a .tar.gz/.tgz/.zip archive")
+        raise CollectError(Message("{src}: not a bundle directory or a .tar.gz/.tgz/.zip archive", src=src))
     # an archive made from a folder holds "<folder>/..." : strip that common top folder
     tops = {k.split("/", 1)[0] for k in files}
     if len(tops) == 1 and all("/" in k for k in files):
@@ -694,9 +698,9 @@ def redact_bundle(src: str | Path, out: str | Path, *, map_path: str | Path | No
 
     src_p, out_p = Path(src), Path(out)
     if not src_p.exists():
-        raise CollectError(f"{src_p} does not exist; pass a bundle directory or archive")
+        raise CollectError(Message("{src} does not exist; pass a bundle directory or archive", src=src_p))
     if out_p.exists() and (not out_p.is_dir() or any(out_p.iterdir())):
-        raise CollectError(f"{out_p} already exists; choose a new output path with -o")
+        raise CollectError(Message("{out} already exists; choose a new output path with -o", out=out_p))
     mpath = Path(map_path) if map_path else default_map_path(out_p)
     archive = out_p.name.endswith((".tar.gz", ".tgz"))
     check_map_outside(mpath, out_p)
@@ -742,7 +746,7 @@ def redact_bundle(src: str | Path, out: str | Path, *, map_path: str | Path | No
         for rel, data in sorted(result.items()):
             target = (out_p / rel).resolve()
             if not target.is_relative_to(out_p.resolve()):
-                raise CollectError(f"refusing to write outside {out_p}: {rel!r}")
+                raise CollectError(Message("refusing to write outside {out}: {rel!r}", out=out_p, rel=rel))
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
     red.save(mpath)

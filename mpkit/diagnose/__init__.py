@@ -1,6 +1,6 @@
 """Diagnosis: the failing stage and the likely root cause, with evidence, confidence and remediation."""
 
-from .engine import causes, diagnose, rules
+from .engine import causes, diagnose, prevention, rules
 from .model import Candidate, CheckResult, Diagnosis, Evidence, Finding, RootCause, Step
 
 __all__ = [
@@ -13,5 +13,6 @@ __all__ = [
     "Step",
     "causes",
     "diagnose",
+    "prevention",
     "rules",
 ]

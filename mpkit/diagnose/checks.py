@@ -14,6 +14,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
+import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from importlib import resources
@@ -22,6 +23,7 @@ from typing import Any
 import pandas as pd
 
 from ..bundle import Bundle
+from ..i18n import N_, Message
 from ..regexes import for_arrow, non_capturing
 from .model import CheckResult, Evidence
 
@@ -88,10 +90,21 @@ def _res(
 
 
 def ev(file: Any, line: Any, excerpt: Any) -> Evidence:
-    loc = f"line {int(line)}" if line is not None and not pd.isna(line) else "whole file"
-    return Evidence(
-        str(file), loc, str(excerpt).strip().splitlines()[0][:300] if str(excerpt).strip() else ""
+    """Evidence at ``line`` of ``file`` (None: the whole file): the excerpt's first line, cut at 300 characters.
+
+    An excerpt written by mpkit (a :class:`~mpkit.i18n.Message`) stays translatable; one quoted from
+    an artifact is kept as it is.
+    """
+    if isinstance(excerpt, Message) and "\n" not in excerpt and len(excerpt) <= 300:
+        text: str = excerpt
+    else:
+        text = str(excerpt).strip().splitlines()[0][:300] if str(excerpt).strip() else ""
+    loc = (
+        Message("line {line}", line=int(line))
+        if line is not None and not pd.isna(line)
+        else Message("whole file")
     )
+    return Evidence(str(file), loc, text)
 
 
 def parse_version(v: str | None) -> tuple[int, ...] | None:
@@ -118,40 +131,78 @@ FAR_STRENGTH = 0.5
 ABSENT_STRENGTH = 0.5
 
 
-def _sources(ctx: Context, where: list[str]) -> list[tuple[str, pd.DataFrame, float]]:
+#: whole-log patterns the checks look for: matched together in one pass (:func:`log_rows`), so
+#: each check then looks at the few rows that can match instead of the whole log
+_LOG_PATTERNS: list[str] = []
+
+
+def _scan_for(pattern: str) -> str:
+    """Register ``pattern`` (RE2 syntax) for :func:`log_rows`; returns it."""
+    _LOG_PATTERNS.append(pattern)
+    return pattern
+
+
+_LOG_ROWS: weakref.WeakKeyDictionary[Bundle, tuple[int, pd.DataFrame]] = weakref.WeakKeyDictionary()
+
+
+def log_rows(bundle: Bundle) -> pd.DataFrame:
+    """The daemon-log rows that any registered whole-log pattern matches, in log order.
+
+    One regular-expression pass per bundle; a row no pattern matches is no hit of any of them, so
+    looking for one pattern in these rows finds exactly what looking in the whole log would.
+    """
+    full = bundle.frame("daemon_log")
+    got = _LOG_ROWS.get(bundle)
+    if got is None or got[0] != id(full):
+        union = "|".join(f"(?:{p})" for p in _LOG_PATTERNS)
+        hit = full["message"].astype("str").str.contains(union, regex=True, na=False) if len(full) else None
+        got = (id(full), full[hit] if hit is not None else full)
+        _LOG_ROWS[bundle] = got
+    return got[1]
+
+
+def _sources(ctx: Context, where: list[str]) -> list[tuple[str, pd.DataFrame, float, bool]]:
     """The frames a signature is looked for in, each with the strength a hit there carries.
 
     The attempt's log window counts fully; the rest of the daemon log (other
     attempts, hours away) counts at :data:`FAR_STRENGTH`.  Client output, the
     kernel log and free text (notes, unrecognised files, the prose of a paste)
-    are what the reporter chose to show, and count fully.
+    are what the reporter chose to show, and count fully.  The log frames hold only the rows a
+    log signature can match (:func:`log_rows`); the last field says whether the source had any
+    row at all.
     """
-    out: list[tuple[str, pd.DataFrame, float]] = []
+    out: list[tuple[str, pd.DataFrame, float, bool]] = []
     if "log" in where:
-        out.append(("log", ctx.window, 1.0))
+        window = ctx.window
         full = ctx.bundle.frame("daemon_log")
-        if len(full) > len(ctx.window):
-            rest = full.drop(index=ctx.window.index, errors="ignore")
-            out.append(("log-far", rest, FAR_STRENGTH))
+        if window.empty or full.empty:
+            out.append(("log", window, 1.0, not window.empty))
+        else:
+            cand = log_rows(ctx.bundle)
+            out.append(("log", window[window.index.isin(cand.index)], 1.0, True))
+            if len(full) > len(window):
+                out.append(("log-far", cand[~cand.index.isin(window.index)], FAR_STRENGTH, True))
     if "client" in where:
-        out.append(("client", ctx.bundle.frame("client"), 1.0))
+        client = ctx.bundle.frame("client")
+        out.append(("client", client, 1.0, not client.empty))
     if "kernel" in where:
-        out.append(("kernel", ctx.bundle.frame("kernel_log"), 1.0))
-    out.append(("text", ctx.bundle.free_text, 1.0))
+        kernel = ctx.bundle.frame("kernel_log")
+        out.append(("kernel", kernel, 1.0, not kernel.empty))
+    out.append(("text", ctx.bundle.free_text, 1.0, not ctx.bundle.free_text.empty))
     return out
 
 
 def _make_signature_check(sig: dict[str, Any]) -> CheckFn:
     rx = re.compile(non_capturing(sig["pattern"]))
-    fast = for_arrow(sig["pattern"])
+    fast = _scan_for(for_arrow(sig["pattern"])) if "log" in sig["where"] else for_arrow(sig["pattern"])
     unless = re.compile(sig["unless"]) if sig.get("unless") else None
 
     def fn(ctx: Context) -> CheckResult:
         found: list[Evidence] = []
         strength = 0.0
         looked = False
-        for _name, frame, weight in _sources(ctx, sig["where"]):
-            if frame is None or frame.empty or "message" not in frame.columns:
+        for _name, frame, weight, present in _sources(ctx, sig["where"]):
+            if frame is None or not present or "message" not in frame.columns:
                 continue
             looked = True
             msgs = frame["message"].astype("str")
@@ -170,23 +221,25 @@ def _make_signature_check(sig: dict[str, Any]) -> CheckFn:
             return _res(
                 sig["check"],
                 "fail",
-                f"found: {found[0].excerpt}",
+                Message("found: {excerpt}", excerpt=found[0].excerpt),
                 found,
                 strength=strength,
-                softened_by="" if strength >= 1.0 else "only outside the attempt's time window",
+                softened_by="" if strength >= 1.0 else Message("only outside the attempt's time window"),
                 excerpt=found[0].excerpt,
                 count=len(found),
             )
         if not looked:
-            return _res(sig["check"], "not-collected", "no daemon log, client output or text to search")
+            return _res(
+                sig["check"], "not-collected", Message("no daemon log, client output or text to search")
+            )
         # a report quotes the lines its writer thought mattered: a line not seen is weaker evidence
         # than a line seen
         return _res(
             sig["check"],
             "pass",
-            "not seen",
+            Message("not seen"),
             strength=ABSENT_STRENGTH,
-            softened_by="logs in a report are excerpts",
+            softened_by=Message("logs in a report are excerpts"),
         )
 
     return fn
@@ -210,19 +263,25 @@ def _collected(ctx: Context, *kinds: str) -> bool:
 
 
 def _failed_to_collect(ctx: Context, *names: str) -> list[str]:
-    out = []
+    out: list[str] = []
     for e in ctx.bundle.failed_sources():
         f = str(e.get("file") or e.get("kind") or e.get("name") or "")
         if any(n in f or n == e.get("kind") for n in names):
-            out.append(f"{f or e.get('kind')}: {e.get('error') or 'failed'}")
+            out.append(
+                Message(
+                    "{source}: {error}", source=f or e.get("kind"), error=e.get("error") or Message("failed")
+                )
+            )
     return out
 
 
 def _not_collected(cid: str, ctx: Context, what: str, *names: str) -> CheckResult:
     failed = _failed_to_collect(ctx, *names)
     if failed:
-        return _res(cid, "not-collected", f"{what} failed to collect ({failed[0]})")
-    return _res(cid, "not-collected", f"{what} not in the bundle")
+        return _res(
+            cid, "not-collected", Message("{what} failed to collect ({failed})", what=what, failed=failed[0])
+        )
+    return _res(cid, "not-collected", Message("{what} not in the bundle", what=what))
 
 
 def _files_named(frame: pd.DataFrame) -> tuple[str, str]:
@@ -230,14 +289,17 @@ def _files_named(frame: pd.DataFrame) -> tuple[str, str]:
     main = sorted(set(frame.loc[frame["snapshot_at"].isna(), "file"].dropna().astype(str)))
     snaps = frame["snapshot_at"].dropna().nunique()
     first = main[0] if main else str(frame["file"].iloc[0]) if len(frame) else "the lease file"
-    return (", ".join(main) or "the lease file") + (f" and {snaps} snapshots" if snaps else ""), first
+    files = ", ".join(main) or Message("the lease file")
+    return (Message("{files} and {n} snapshots", files=files, n=snaps) if snaps else files), first
 
 
 @check("lease.for-instance", "a DHCP lease exists for the instance")
 def lease_for_instance(ctx: Context) -> CheckResult:
     cid = "lease.for-instance"
     if not _collected(ctx, "dhcpd_leases", "dnsmasq_leases"):
-        return _not_collected(cid, ctx, "lease file", "dhcpd_leases", "dnsmasq.leases", "dnsmasq_leases")
+        return _not_collected(
+            cid, ctx, Message("lease file"), "dhcpd_leases", "dnsmasq.leases", "dnsmasq_leases"
+        )
     le = ctx.bundle.frame("leases")
     files, first = _files_named(le)
     if ctx.mac:
@@ -247,7 +309,7 @@ def lease_for_instance(ctx: Context) -> CheckResult:
             return _res(
                 cid,
                 "pass",
-                f"lease {r['ip']} for {ctx.mac}",
+                Message("lease {ip} for {mac}", ip=r["ip"], mac=ctx.mac),
                 [ev(r["file"], r["line"], r["raw"])],
                 ip=r["ip"],
                 file=r["file"],
@@ -258,7 +320,11 @@ def lease_for_instance(ctx: Context) -> CheckResult:
             return _res(
                 cid,
                 "pass",
-                f"lease {r['ip']} under the host name {ctx.instance} (no MAC in the entry)",
+                Message(
+                    "lease {ip} under the host name {instance} (no MAC in the entry)",
+                    ip=r["ip"],
+                    instance=ctx.instance,
+                ),
                 [ev(r["file"], r["line"], r["raw"])],
                 ip=r["ip"],
                 file=r["file"],
@@ -268,15 +334,19 @@ def lease_for_instance(ctx: Context) -> CheckResult:
             return _res(
                 cid,
                 "warn",
-                f"no lease under {ctx.mac}, but {len(ff)} lease(s) carry only a client-id (ff,…) and may be the guest's",
+                Message(
+                    "no lease under {mac}, but {n} lease(s) carry only a client-id (ff,…) and may be the guest's",
+                    mac=ctx.mac,
+                    n=len(ff),
+                ),
                 [ev(r["file"], r["line"], r["raw"]) for _, r in ff.head(3).iterrows()],
                 file=files,
             )
         return _res(
             cid,
             "fail",
-            f"no lease for {ctx.mac} in {files} ({len(le)} entries)",
-            [ev(first, None, f"{len(le)} lease entries, none for {ctx.mac}")],
+            Message("no lease for {mac} in {files} ({n} entries)", mac=ctx.mac, files=files, n=len(le)),
+            [ev(first, None, Message("{n} lease entries, none for {mac}", n=len(le), mac=ctx.mac))],
             file=files,
             mac=ctx.mac,
         )
@@ -287,7 +357,7 @@ def lease_for_instance(ctx: Context) -> CheckResult:
             return _res(
                 cid,
                 "pass",
-                f"lease {r['ip']} named {ctx.instance}",
+                Message("lease {ip} named {instance}", ip=r["ip"], instance=ctx.instance),
                 [ev(r["file"], r["line"], r["raw"])],
                 ip=r["ip"],
                 file=r["file"],
@@ -296,29 +366,39 @@ def lease_for_instance(ctx: Context) -> CheckResult:
             return _res(
                 cid,
                 "fail",
-                f"no lease named {ctx.instance} in {files} (the instance's MAC is unknown)",
-                [ev(first, None, f"{len(le)} lease entries, none named {ctx.instance}")],
+                Message(
+                    "no lease named {instance} in {files} (the instance's MAC is unknown)",
+                    instance=ctx.instance,
+                    files=files,
+                ),
+                [
+                    ev(
+                        first,
+                        None,
+                        Message("{n} lease entries, none named {instance}", n=len(le), instance=ctx.instance),
+                    )
+                ],
                 file=files,
-                mac="the instance",
+                mac=Message("the instance"),
             )
-    return _res(cid, "warn", "the instance's MAC is unknown, so its lease cannot be identified")
+    return _res(cid, "warn", Message("the instance's MAC is unknown, so its lease cannot be identified"))
 
 
 @check("arp.for-instance", "the guest is in the host's ARP / neighbour table")
 def arp_for_instance(ctx: Context) -> CheckResult:
     cid = "arp.for-instance"
     if not _collected(ctx, "arp", "ip_neigh"):
-        return _not_collected(cid, ctx, "ARP / neighbour table", "arp", "ip-neigh", "ip_neigh")
+        return _not_collected(cid, ctx, Message("ARP / neighbour table"), "arp", "ip-neigh", "ip_neigh")
     nb = ctx.bundle.frame("neighbours")
     if not ctx.mac:
-        return _res(cid, "warn", "the instance's MAC is unknown")
+        return _res(cid, "warn", Message("the instance's MAC is unknown"))
     mine = nb[(nb["mac"] == ctx.mac)]
     if len(mine):
         r = mine.iloc[-1]
         return _res(
             cid,
             "pass",
-            f"{r['ip']} at {ctx.mac} on {r['interface']}",
+            Message("{ip} at {mac} on {interface}", ip=r["ip"], mac=ctx.mac, interface=r["interface"]),
             [ev(r["file"], r["line"], f"{r['ip']} at {ctx.mac} on {r['interface']}")],
             ip=r["ip"],
             interface=r["interface"],
@@ -326,8 +406,14 @@ def arp_for_instance(ctx: Context) -> CheckResult:
     return _res(
         cid,
         "fail",
-        f"no neighbour entry for {ctx.mac} ({len(nb)} entries)",
-        [ev(nb["file"].iloc[0] if len(nb) else "arp.txt", None, f"{len(nb)} entries, none for {ctx.mac}")],
+        Message("no neighbour entry for {mac} ({n} entries)", mac=ctx.mac, n=len(nb)),
+        [
+            ev(
+                nb["file"].iloc[0] if len(nb) else "arp.txt",
+                None,
+                Message("{n} entries, none for {mac}", n=len(nb), mac=ctx.mac),
+            )
+        ],
     )
 
 
@@ -335,7 +421,7 @@ def arp_for_instance(ctx: Context) -> CheckResult:
 def lease_ff(ctx: Context) -> CheckResult:
     cid = "lease.ff-identifiers"
     if not _collected(ctx, "dhcpd_leases"):
-        return _not_collected(cid, ctx, "lease file", "dhcpd_leases")
+        return _not_collected(cid, ctx, Message("lease file"), "dhcpd_leases")
     le = ctx.bundle.frame("leases")
     if le["snapshot_at"].isna().any():
         le = le[le["snapshot_at"].isna()]  # the lease file itself, not its snapshot history
@@ -344,11 +430,11 @@ def lease_ff(ctx: Context) -> CheckResult:
         return _res(
             cid,
             "fail",
-            f"{len(ff)} lease(s) with hw_address=ff,…",
+            Message("{n} lease(s) with hw_address=ff,…", n=len(ff)),
             [ev(r["file"], r["line"], r["raw"]) for _, r in ff.iterrows()],
             count=len(ff),
         )
-    return _res(cid, "pass", "every lease carries a MAC")
+    return _res(cid, "pass", Message("every lease carries a MAC"))
 
 
 @check(
@@ -359,27 +445,33 @@ def lease_ff(ctx: Context) -> CheckResult:
 def sequoia(ctx: Context) -> CheckResult:
     cid = "version.sequoia-lease-lookup"
     if ctx.platform not in (None, "macos"):
-        return _res(cid, "not-applicable", "not macOS")
+        return _res(cid, "not-applicable", Message("not macOS"))
     if ctx.version is None or ctx.os_version is None:
-        return _res(cid, "not-collected", "Multipass or macOS version unknown")
+        return _res(cid, "not-collected", Message("Multipass or macOS version unknown"))
     v = ".".join(map(str, ctx.version))
     os_ = ".".join(map(str, ctx.os_version))
     if ctx.version <= (1, 14, 0) and ctx.os_version >= (15,):
         return _res(
-            cid, "fail", f"Multipass {v} reads the lease file; macOS {os_} changed it", version=v, os=os_
+            cid,
+            "fail",
+            Message("Multipass {version} reads the lease file; macOS {os} changed it", version=v, os=os_),
+            version=v,
+            os=os_,
         )
-    return _res(cid, "pass", f"Multipass {v} on macOS {os_}", version=v, os=os_)
+    return _res(
+        cid, "pass", Message("Multipass {version} on macOS {os}", version=v, os=os_), version=v, os=os_
+    )
 
 
 @check("host.local-network-privacy", "macOS with Local Network privacy (15 and later)", fact=True)
 def lnp_os(ctx: Context) -> CheckResult:
     cid = "host.local-network-privacy"
     if ctx.platform not in (None, "macos"):
-        return _res(cid, "not-applicable", "not macOS")
+        return _res(cid, "not-applicable", Message("not macOS"))
     if ctx.os_version is None:
-        return _res(cid, "not-collected", "macOS version unknown")
+        return _res(cid, "not-collected", Message("macOS version unknown"))
     os_ = ".".join(map(str, ctx.os_version))
-    return _res(cid, "fail" if ctx.os_version >= (15,) else "pass", f"macOS {os_}", os=os_)
+    return _res(cid, "fail" if ctx.os_version >= (15,) else "pass", Message("macOS {os}", os=os_), os=os_)
 
 
 def _dhcp_exchange(ctx: Context) -> tuple[int, int, list[Evidence], list[str]]:
@@ -413,7 +505,7 @@ def _dhcp_exchange(ctx: Context) -> tuple[int, int, list[Evidence], list[str]]:
         evid += [ev(r["file"], r["line"], r["message"]) for _, r in sl.head(3).iterrows()]
     dl = ctx.bundle.frame("daemon_log")
     if len(dl):
-        dn = mine(dl[dl["program"].astype("str").str.startswith("dnsmasq")])
+        dn = mine(dl[_program_starts(dl, "dnsmasq")])
         if len(dn):
             sources.append("dnsmasq journal")
             msg = dn["message"].astype("str")
@@ -428,30 +520,47 @@ def dhcp_unanswered(ctx: Context) -> CheckResult:
     cid = "dhcp.requests-unanswered"
     if not (_collected(ctx, "tcpdump", "unified_log", "journal_text", "journal_json")):
         return _not_collected(
-            cid, ctx, "DHCP capture / bootpd or dnsmasq log", "tcpdump", "bootpd", "journal"
+            cid, ctx, Message("DHCP capture / bootpd or dnsmasq log"), "tcpdump", "bootpd", "journal"
         )
     req, rep, evid, sources = _dhcp_exchange(ctx)
-    src = ", ".join(sources) or "captures"
-    who = ctx.mac or "a QEMU MAC"
+    src = ", ".join(sources) or Message("captures")
+    who = ctx.mac or Message("a QEMU MAC")
     if req and not rep:
         return _res(
             cid,
             "fail",
-            f"{req} request(s) from {who}, no reply ({src})",
+            Message("{req} request(s) from {who}, no reply ({src})", req=req, who=who, src=src),
             evid,
             requests=req,
             mac=who,
             source=src,
         )
     if rep:
-        return _res(cid, "pass", f"{rep} repl(ies) to {who} ({src})", evid, source=src)
-    return _res(cid, "warn", "no DHCP traffic for the instance in the captures", source=src)
+        return _res(
+            cid,
+            "pass",
+            Message("{rep} repl(ies) to {who} ({src})", rep=rep, who=who, src=src),
+            evid,
+            source=src,
+        )
+    return _res(cid, "warn", Message("no DHCP traffic for the instance in the captures"), source=src)
 
 
 R_DNSMASQ_UP = re.compile(r"^started, version|^DHCP, IP range|^DHCP, sockets bound")
 R_DNSMASQ_DOWN = re.compile(
-    r"^exiting on receipt of|^FAILED to start up|dnsmasq died|dnsmasq failed to start|cannot open or create lease file"
+    _scan_for(
+        r"^exiting on receipt of|^FAILED to start up|dnsmasq died|dnsmasq failed to start|cannot open or create lease file"
+    )
 )
+_IP_RANGE = _scan_for(r"DHCP, IP range")
+
+
+def _program_starts(dl: pd.DataFrame, prefix: str) -> pd.Series:
+    """``dl["program"].astype("str").str.startswith(prefix)``, decided once per category."""
+    prog = dl["program"]
+    if not isinstance(prog.dtype, pd.CategoricalDtype):
+        return prog.astype("str").str.startswith(prefix).fillna(False).astype(bool)
+    return prog.isin([c for c in prog.cat.categories if str(c).startswith(prefix)])
 
 
 @check("dhcp.server-running", "Multipass's dnsmasq is running (Linux)")
@@ -459,7 +568,7 @@ def dhcp_server(ctx: Context) -> CheckResult:
     """The latest word wins: the process list (taken at collection), else the journal's last start/stop line."""
     cid = "dhcp.server-running"
     if ctx.platform not in ("linux",):
-        return _res(cid, "not-applicable", "only Linux runs its own dnsmasq")
+        return _res(cid, "not-applicable", Message("only Linux runs its own dnsmasq"))
     pr = ctx.bundle.frame("processes")
     if len(pr) and "is_dnsmasq" in pr.columns:
         dns = pr[pr["is_dnsmasq"].fillna(False).astype(bool)]
@@ -468,24 +577,24 @@ def dhcp_server(ctx: Context) -> CheckResult:
             return _res(
                 cid,
                 "pass",
-                "a dnsmasq process runs",
+                Message("a dnsmasq process runs"),
                 [ev(r["file"], r["line"], r["command"])],
-                detail="a dnsmasq process is in the process list",
+                detail=Message("a dnsmasq process is in the process list"),
             )
         if pr["is_multipassd"].fillna(False).astype(bool).any():
             r = pr[pr["is_multipassd"].fillna(False).astype(bool)].iloc[0]
             return _res(
                 cid,
                 "fail",
-                "multipassd runs but no dnsmasq process",
+                Message("multipassd runs but no dnsmasq process"),
                 [ev(r["file"], r["line"], r["command"])],
-                detail="multipassd runs but no dnsmasq process is in the process list",
+                detail=Message("multipassd runs but no dnsmasq process is in the process list"),
             )
     dl = ctx.bundle.frame("daemon_log")
-    msg = dl["message"].astype("str") if len(dl) else pd.Series([], dtype="str")
-    is_dns = dl["program"].astype("str").str.startswith("dnsmasq") if len(dl) else msg.astype(bool)
-    up = dl[is_dns & msg.str.contains(R_DNSMASQ_UP)] if len(dl) else dl
-    down = dl[msg.str.contains(R_DNSMASQ_DOWN)] if len(dl) else dl
+    dns = dl[_program_starts(dl, "dnsmasq")] if len(dl) else dl
+    up = dns[dns["message"].astype("str").str.contains(R_DNSMASQ_UP)] if len(dns) else dns
+    seen = log_rows(ctx.bundle) if len(dl) else dl
+    down = seen[seen["message"].astype("str").str.contains(R_DNSMASQ_DOWN)] if len(seen) else seen
     last_up = int(up["line"].max()) if len(up) else -1
     last_down = int(down["line"].max()) if len(down) else -1
     if last_down > last_up:
@@ -493,44 +602,42 @@ def dhcp_server(ctx: Context) -> CheckResult:
         return _res(
             cid,
             "fail",
-            f"dnsmasq stopped: {r['message']}",
+            Message("dnsmasq stopped: {message}", message=r["message"]),
             [ev(r["file"], r["line"], r["message"])],
-            detail=f"dnsmasq stopped: {r['message']}",
+            detail=Message("dnsmasq stopped: {message}", message=r["message"]),
         )
     if last_up >= 0:
         r = up[up["line"] == last_up].iloc[0]
         return _res(
             cid,
             "pass",
-            "dnsmasq started",
+            Message("dnsmasq started"),
             [ev(r["file"], r["line"], r["message"])],
             detail=str(r["message"])[:80],
         )
-    return _res(cid, "not-collected", "no journal dnsmasq lines or process list")
+    return _res(cid, "not-collected", Message("no journal dnsmasq lines or process list"))
 
 
 @check("dhcp.no-discover-at-server", "dnsmasq sees the instance's DHCPDISCOVER (Linux)")
 def no_discover(ctx: Context) -> CheckResult:
     cid = "dhcp.no-discover-at-server"
     if ctx.platform not in ("linux",):
-        return _res(cid, "not-applicable", "Linux only")
+        return _res(cid, "not-applicable", Message("Linux only"))
     server = dhcp_server(ctx)
     if server.state != "pass":
-        return _res(cid, "not-collected", "dnsmasq's own log is not in the bundle")
+        return _res(cid, "not-collected", Message("dnsmasq's own log is not in the bundle"))
     dl = ctx.bundle.frame("daemon_log")
-    dn = dl[
-        dl["program"].astype("str").str.startswith("dnsmasq")
-        & dl["message"].astype("str").str.startswith("DHCPDISCOVER")
-    ]
+    dn = dl[_program_starts(dl, "dnsmasq")]
+    dn = dn[dn["message"].astype("str").str.startswith("DHCPDISCOVER")]
     if ctx.mac:
         dn = dn[dn["mac"] == ctx.mac]
     if len(dn):
         r = dn.iloc[-1]
-        return _res(cid, "pass", "DHCPDISCOVER received", [ev(r["file"], r["line"], r["message"])])
+        return _res(cid, "pass", Message("DHCPDISCOVER received"), [ev(r["file"], r["line"], r["message"])])
     return _res(
         cid,
         "fail",
-        "dnsmasq is up but logged no DHCPDISCOVER for the instance",
+        Message("dnsmasq is up but logged no DHCPDISCOVER for the instance"),
         list(server.evidence),
         server=server.facts.get("detail", ""),
     )
@@ -540,7 +647,7 @@ def no_discover(ctx: Context) -> CheckResult:
 def pool_full(ctx: Context) -> CheckResult:
     cid = "lease.pool-full"
     if not _collected(ctx, "dhcpd_leases", "dnsmasq_leases"):
-        return _not_collected(cid, ctx, "lease file", "dhcpd_leases", "dnsmasq")
+        return _not_collected(cid, ctx, Message("lease file"), "dhcpd_leases", "dnsmasq")
     le = ctx.bundle.frame("leases")
     le = (
         le[le["snapshot_at"].isna()]
@@ -562,7 +669,8 @@ def pool_full(ctx: Context) -> CheckResult:
         except ValueError:
             pass
     dl = ctx.bundle.frame("daemon_log")
-    rng = dl[dl["message"].astype("str").str.contains(r"DHCP, IP range", regex=True)] if len(dl) else dl
+    seen = log_rows(ctx.bundle) if len(dl) else dl
+    rng = seen[seen["message"].astype("str").str.contains(_IP_RANGE, regex=True)] if len(seen) else seen
     if len(rng):
         m = re.search(r"IP range (\S+) -- (\S+)", str(rng["message"].iloc[-1]))
         if m:
@@ -577,19 +685,19 @@ def pool_full(ctx: Context) -> CheckResult:
         return _res(
             cid,
             "fail",
-            f"{n} live leases for a range of {size}",
-            [ev(live["file"].iloc[0], None, f"{n} distinct leased IPs")],
+            Message("{n} live leases for a range of {size}", n=n, size=size),
+            [ev(live["file"].iloc[0], None, Message("{n} distinct leased IPs", n=n))],
             live=n,
             size=size,
         )
-    return _res(cid, "pass", f"{n} leases for a range of {size}", live=n, size=size)
+    return _res(cid, "pass", Message("{n} leases for a range of {size}", n=n, size=size), live=n, size=size)
 
 
 @check("lease.file-damaged", "the lease file is well-formed")
 def lease_damaged(ctx: Context) -> CheckResult:
     cid = "lease.file-damaged"
     if not _collected(ctx, "dhcpd_leases", "dnsmasq_leases"):
-        return _not_collected(cid, ctx, "lease file", "dhcpd_leases", "dnsmasq")
+        return _not_collected(cid, ctx, Message("lease file"), "dhcpd_leases", "dnsmasq")
     le = ctx.bundle.frame("leases")
     base = (
         le[le["snapshot_at"].isna()]
@@ -609,30 +717,30 @@ def lease_damaged(ctx: Context) -> CheckResult:
         parts = []
         if len(dup):
             parts.append(
-                f"{len(dup)} duplicate entries for the instance's MAC"
+                Message("{n} duplicate entries for the instance's MAC", n=len(dup))
                 if ctx.mac
-                else f"{len(dup)} duplicate entries"
+                else Message("{n} duplicate entries", n=len(dup))
             )
         if len(bad) or rejected:
-            parts.append(f"{max(len(bad), rejected)} malformed entries/lines")
+            parts.append(Message("{n} malformed entries/lines", n=max(len(bad), rejected)))
         rows = pd.concat([dup, bad]).head(MAX_EVIDENCE)
         return _res(
             cid,
             "fail",
-            "; ".join(parts),
+            Message.joined("; ", parts),
             [ev(r["file"], r["line"], r["raw"]) for _, r in rows.iterrows()],
-            detail="; ".join(parts),
+            detail=Message.joined("; ", parts),
         )
-    return _res(cid, "pass", f"{len(base)} well-formed entries")
+    return _res(cid, "pass", Message("{n} well-formed entries", n=len(base)))
 
 
 @check("firewall.app-firewall", "the macOS application firewall lets bootpd answer")
 def app_firewall(ctx: Context) -> CheckResult:
     cid = "firewall.app-firewall"
     if ctx.platform not in (None, "macos"):
-        return _res(cid, "not-applicable", "not macOS")
+        return _res(cid, "not-applicable", Message("not macOS"))
     if not _collected(ctx, "firewall"):
-        return _not_collected(cid, ctx, "firewall state (socketfilterfw)", "firewall")
+        return _not_collected(cid, ctx, Message("firewall state (socketfilterfw)"), "firewall")
     fw = ctx.bundle.frame("firewall")
 
     def setting(name: str) -> pd.DataFrame:
@@ -641,40 +749,43 @@ def app_firewall(ctx: Context) -> CheckResult:
     g, b = setting("global_state"), setting("block_all")
     apps = fw[fw["setting"] == "app"]
     boot = apps[apps["app"].astype("str").str.contains("bootpd", na=False)]
-    evid, why = [], []
+    evid: list[Evidence] = []
+    why: list[str] = []
     on = len(g) and bool(g["enabled"].fillna(False).astype(bool).iloc[-1])
     if len(g):
         evid.append(ev(g["file"].iloc[-1], g["line"].iloc[-1], g["raw"].iloc[-1]))
     if len(b) and bool(b["enabled"].fillna(False).astype(bool).iloc[-1]):
-        why.append("block-all is on")
+        why.append(Message("block-all is on"))
         evid.append(ev(b["file"].iloc[-1], b["line"].iloc[-1], b["raw"].iloc[-1]))
     if len(boot) and not bool(boot["allowed"].fillna(True).astype(bool).iloc[-1]):
-        why.append("bootpd is blocked")
+        why.append(Message("bootpd is blocked"))
         evid.append(ev(boot["file"].iloc[-1], boot["line"].iloc[-1], boot["raw"].iloc[-1]))
     elif on and len(apps) and not len(boot):
-        why.append("bootpd is not in the allowed apps")
+        why.append(Message("bootpd is not in the allowed apps"))
     if on:
-        detail = " (" + ", ".join(why) + ")" if why else ""
+        detail = Message(" ({reasons})", reasons=Message.joined(", ", why)) if why else ""
         return _res(
             cid,
             "fail",
-            f"firewall enabled{detail}",
+            Message("firewall enabled{detail}", detail=detail),
             evid,
-            detail=f"the application firewall is enabled{detail}",
+            detail=Message("the application firewall is enabled{detail}", detail=detail),
             fw_detail=detail,
         )
     if not len(g):
-        return _res(cid, "could-not-parse", "firewall.txt has no global state line")
-    return _res(cid, "pass", "firewall disabled", evid, detail="the application firewall is off")
+        return _res(cid, "could-not-parse", Message("firewall.txt has no global state line"))
+    return _res(
+        cid, "pass", Message("firewall disabled"), evid, detail=Message("the application firewall is off")
+    )
 
 
 @check("firewall.host", "the Linux host firewall lets DHCP through on the bridge")
 def host_firewall(ctx: Context) -> CheckResult:
     cid = "firewall.host"
     if ctx.platform not in (None, "linux"):
-        return _res(cid, "not-applicable", "not Linux")
+        return _res(cid, "not-applicable", Message("not Linux"))
     if not _collected(ctx, "host_firewall"):
-        return _not_collected(cid, ctx, "host firewall listing", "host-firewall", "host_firewall")
+        return _not_collected(cid, ctx, Message("host firewall listing"), "host-firewall", "host_firewall")
     hf = ctx.bundle.frame("host_firewall")
     drops = hf[hf["drops_dhcp"].fillna(False).astype(bool)]
     if len(drops):
@@ -682,9 +793,11 @@ def host_firewall(ctx: Context) -> CheckResult:
         return _res(
             cid,
             "fail",
-            f"{r['tool']} drops DHCP: {r['rule']}",
+            Message("{tool} drops DHCP: {rule}", tool=r["tool"], rule=r["rule"]),
             [ev(x["file"], x["line"], x["rule"]) for _, x in drops.iterrows()],
-            detail=f"{r['tool']} rule drops DHCP on the bridge: {str(r['rule']).strip()}",
+            detail=Message(
+                "{tool} rule drops DHCP on the bridge: {rule}", tool=r["tool"], rule=str(r["rule"]).strip()
+            ),
         )
     ufw = hf[(hf["tool"] == "ufw") & hf["active"].fillna(False).astype(bool)]
     if len(ufw):
@@ -692,18 +805,23 @@ def host_firewall(ctx: Context) -> CheckResult:
         return _res(
             cid,
             "warn",
-            "ufw is active",
+            Message("ufw is active"),
             [ev(r["file"], r["line"], r["rule"] if isinstance(r["rule"], str) else "Status: active")],
-            detail="ufw is active and may filter the bridge",
+            detail=Message("ufw is active and may filter the bridge"),
         )
-    return _res(cid, "pass", "no rule dropping DHCP", detail="no firewall rule drops DHCP on the bridge")
+    return _res(
+        cid,
+        "pass",
+        Message("no rule dropping DHCP"),
+        detail=Message("no firewall rule drops DHCP on the bridge"),
+    )
 
 
 @check("firewall.pf", "pf rules let DHCP through (macOS)")
 def pf(ctx: Context) -> CheckResult:
     cid = "firewall.pf"
     if not _collected(ctx, "pf_rules"):
-        return _not_collected(cid, ctx, "pf rules", "pf-rules", "pf_rules")
+        return _not_collected(cid, ctx, Message("pf rules"), "pf-rules", "pf_rules")
     pr = ctx.bundle.frame("pf_rules")
     drops = pr[pr["drops_dhcp"].fillna(False).astype(bool)]
     if len(drops):
@@ -711,18 +829,18 @@ def pf(ctx: Context) -> CheckResult:
         return _res(
             cid,
             "fail",
-            f"pf blocks DHCP: {r['rule']}",
+            Message("pf blocks DHCP: {rule}", rule=r["rule"]),
             [ev(r["file"], r["line"], r["rule"])],
-            detail=f"pf rule blocks DHCP: {r['rule']}",
+            detail=Message("pf rule blocks DHCP: {rule}", rule=r["rule"]),
         )
-    return _res(cid, "pass", "no pf rule blocks DHCP")
+    return _res(cid, "pass", Message("no pf rule blocks DHCP"))
 
 
 @check("routes.vpn", "no VPN tunnel captures the default route or the VM subnet")
 def vpn_routes(ctx: Context) -> CheckResult:
     cid = "routes.vpn"
     if not _collected(ctx, "routes"):
-        return _not_collected(cid, ctx, "routing table", "routes")
+        return _not_collected(cid, ctx, Message("routing table"), "routes")
     rt = ctx.bundle.frame("routes")
     rt4 = rt[rt["family"].astype("str") != "inet6"]
     tun = rt4[rt4["via_tunnel"].fillna(False).astype(bool)]
@@ -732,10 +850,13 @@ def vpn_routes(ctx: Context) -> CheckResult:
         return _res(
             cid,
             "fail",
-            f"default route via {r['interface']}",
+            Message("default route via {interface}", interface=r["interface"]),
             [ev(r["file"], r["line"], r["raw"])],
-            detail=f"the default route goes through the tunnel {r['interface']} ahead of the physical interface",
-            route_detail="the default route",
+            detail=Message(
+                "the default route goes through the tunnel {interface} ahead of the physical interface",
+                interface=r["interface"],
+            ),
+            route_detail=Message("the default route"),
         )
     vm_nets = [
         n
@@ -748,12 +869,16 @@ def vpn_routes(ctx: Context) -> CheckResult:
         return _res(
             cid,
             "fail",
-            f"{r['destination']} via {r['interface']}",
+            Message("{destination} via {interface}", destination=r["destination"], interface=r["interface"]),
             [ev(r["file"], r["line"], r["raw"])],
-            detail=f"the VM subnet {r['destination']} is routed through {r['interface']}",
-            route_detail=f"the VM subnet {r['destination']}",
+            detail=Message(
+                "the VM subnet {destination} is routed through {interface}",
+                destination=r["destination"],
+                interface=r["interface"],
+            ),
+            route_detail=Message("the VM subnet {destination}", destination=r["destination"]),
         )
-    return _res(cid, "pass", f"{len(rt4)} IPv4 routes, none through a tunnel for the VM")
+    return _res(cid, "pass", Message("{n} IPv4 routes, none through a tunnel for the VM", n=len(rt4)))
 
 
 def _nets(
@@ -777,7 +902,7 @@ def _nets(
 def subnet_overlap(ctx: Context) -> CheckResult:
     cid = "net.subnet-overlap"
     if not _collected(ctx, "ifconfig", "ip_addr"):
-        return _not_collected(cid, ctx, "interfaces", "ifconfig", "ip-addr")
+        return _not_collected(cid, ctx, Message("interfaces"), "ifconfig", "ip-addr")
     nets = _nets(ctx.bundle.frame("interfaces"))
     bridges = [n for n in nets if n[4] and not n[1].is_loopback]
     others = [n for n in nets if not n[4] and not n[1].is_loopback and not n[0].startswith(("utun", "lo"))]
@@ -787,13 +912,25 @@ def subnet_overlap(ctx: Context) -> CheckResult:
                 return _res(
                     cid,
                     "fail",
-                    f"{b[0]} {b[1]} overlaps {o[0]} {o[1]}",
+                    Message(
+                        "{bridge} {bridge_net} overlaps {other} {other_net}",
+                        bridge=b[0],
+                        bridge_net=b[1],
+                        other=o[0],
+                        other_net=o[1],
+                    ),
                     [ev(b[2], b[3], f"{b[0]} {b[1]}"), ev(o[2], o[3], f"{o[0]} {o[1]}")],
-                    detail=f"the bridge {b[0]} ({b[1]}) overlaps {o[0]} ({o[1]})",
+                    detail=Message(
+                        "the bridge {bridge} ({bridge_net}) overlaps {other} ({other_net})",
+                        bridge=b[0],
+                        bridge_net=b[1],
+                        other=o[0],
+                        other_net=o[1],
+                    ),
                 )
     if not bridges:
-        return _res(cid, "not-applicable", "no bridge with an address")
-    return _res(cid, "pass", "no overlap")
+        return _res(cid, "not-applicable", Message("no bridge with an address"))
+    return _res(cid, "pass", Message("no overlap"))
 
 
 R_DNSMASQ_IF = re.compile(r"--interface=(\S+)|bound exclusively to interface (\S+)|DHCP[A-Z]+\((\S+)\)")
@@ -803,7 +940,10 @@ def vm_bridge_name(ctx: Context) -> str | None:
     """The bridge the instances use: the interface Multipass's dnsmasq serves, when the journal says."""
     dl = ctx.bundle.frame("daemon_log")
     if len(dl):
-        for msg in dl["message"].astype("str"):
+        msgs = dl["message"].astype("str")
+        maybe = msgs.str.contains("interface", regex=False, na=False)
+        maybe |= msgs.str.contains("DHCP", regex=False, na=False) | msgs.isna()
+        for msg in msgs[maybe]:
             m = R_DNSMASQ_IF.search(msg) if ("interface" in msg or "DHCP" in msg) else None
             if m:
                 return next(g for g in m.groups() if g)
@@ -814,10 +954,10 @@ def vm_bridge_name(ctx: Context) -> str | None:
 def bridge(ctx: Context) -> CheckResult:
     cid = "net.bridge"
     if not _collected(ctx, "ifconfig", "ip_addr"):
-        return _not_collected(cid, ctx, "interfaces", "ifconfig", "ip-addr")
+        return _not_collected(cid, ctx, Message("interfaces"), "ifconfig", "ip-addr")
     itf = ctx.bundle.frame("interfaces")
     if itf.empty:
-        return _res(cid, "could-not-parse", "no interface parsed")
+        return _res(cid, "could-not-parse", Message("no interface parsed"))
     if itf["snapshot_at"].isna().any():
         itf = itf[itf["snapshot_at"].isna()]
     known = vm_bridge_name(ctx)
@@ -834,21 +974,25 @@ def bridge(ctx: Context) -> CheckResult:
         return _res(
             cid,
             "fail",
-            f"no VM bridge ({name}) among {len(itf)} interfaces",
-            [ev(itf["file"].iloc[0], None, f"{len(itf)} interfaces, no {name}")],
-            detail=f"no VM bridge ({name}) in the interface list",
+            Message("no VM bridge ({name}) among {n} interfaces", name=name, n=len(itf)),
+            [ev(itf["file"].iloc[0], None, Message("{n} interfaces, no {name}", n=len(itf), name=name))],
+            detail=Message("no VM bridge ({name}) in the interface list", name=name),
             bridge=name,
         )
     r = br.iloc[0]
     down = not bool(r["up"]) if pd.notna(r["up"]) else False
-    inactive = str(r["status"]).lower() in ("inactive", "down")
+    # a bridge that is administratively up but has no port with carrier (no guest attached yet)
+    # reports operstate DOWN with NO-CARRIER: that is how an idle bridge looks, not a fault
+    idle = bool(r["up"]) if pd.notna(r["up"]) else False
+    idle = idle and "NO-CARRIER" in str(r["flags"]).upper().split(",")
+    inactive = str(r["status"]).lower() in ("inactive", "down") and not idle
     noaddr = pd.isna(r["inet"])
     if down or inactive or noaddr:
-        why = "down" if down or inactive else "has no IPv4 address"
+        why = Message("down") if down or inactive else Message("has no IPv4 address")
         return _res(
             cid,
             "fail",
-            f"{r['name']} {why}",
+            Message("{name} {why}", translatable=False, name=r["name"], why=why),
             [
                 ev(
                     r["file"],
@@ -856,14 +1000,14 @@ def bridge(ctx: Context) -> CheckResult:
                     f"{r['name']} flags={r['flags']} status={r['status']} inet={r['inet']}",
                 )
             ],
-            detail=f"the bridge {r['name']} is {why}",
+            detail=Message("the bridge {name} is {why}", name=r["name"], why=why),
             bridge=r["name"],
         )
     return _res(
         cid,
         "pass",
-        f"{r['name']} up with {r['inet']}",
-        detail=f"{r['name']} is up with {r['inet']}",
+        Message("{name} up with {inet}", name=r["name"], inet=r["inet"]),
+        detail=Message("{name} is up with {inet}", name=r["name"], inet=r["inet"]),
         bridge=r["name"],
     )
 
@@ -890,14 +1034,14 @@ def other_hv(ctx: Context) -> CheckResult:
         return _res(
             cid,
             "fail",
-            f"found: {other}",
+            Message("found: {other}", other=other),
             found,
-            detail=f"another hypervisor is present: {other}",
+            detail=Message("another hypervisor is present: {other}", other=other),
             other=other,
         )
     if not _collected(ctx, "processes", "ifconfig"):
-        return _not_collected(cid, ctx, "process list / interfaces", "processes")
-    return _res(cid, "pass", "none seen")
+        return _not_collected(cid, ctx, Message("process list / interfaces"), "processes")
+    return _res(cid, "pass", Message("none seen"))
 
 
 @check("host.hv-support", "the Mac supports hardware virtualisation (kern.hv_support)")
@@ -906,17 +1050,17 @@ def hv_support(ctx: Context) -> CheckResult:
     facts = ctx.bundle.frame("host_facts")
     hv = facts[facts["key"] == "kern.hv_support"]
     if hv.empty:
-        return _res(cid, "not-collected", "kern.hv_support not in the bundle")
+        return _res(cid, "not-collected", Message("kern.hv_support not in the bundle"))
     r = hv.iloc[-1]
     if str(r["value"]).strip() == "0":
         return _res(
             cid,
             "fail",
-            "kern.hv_support: 0",
+            Message("kern.hv_support: 0"),
             [ev(r["file"], r["line"], "kern.hv_support: 0")],
-            detail="kern.hv_support is 0",
+            detail=Message("kern.hv_support is 0"),
         )
-    return _res(cid, "pass", f"kern.hv_support: {r['value']}")
+    return _res(cid, "pass", Message("kern.hv_support: {value}", value=r["value"]))
 
 
 @check("host.disk-usage", "the disk holding the instances has free space")
@@ -924,18 +1068,20 @@ def disk_usage(ctx: Context) -> CheckResult:
     cid = "host.disk-usage"
     df = ctx.bundle.frame("disk_usage")
     if df.empty:
-        return _not_collected(cid, ctx, "df output", "df")
+        return _not_collected(cid, ctx, Message("df output"), "df")
     full = df[df["use_pct"].fillna(0).astype(int) >= 98]
     if len(full):
         r = full.iloc[0]
         return _res(
             cid,
             "fail",
-            f"{r['mounted_on']} {r['use_pct']}% full",
+            Message("{mounted_on} {use_pct}% full", mounted_on=r["mounted_on"], use_pct=r["use_pct"]),
             [ev(r["file"], r["line"], f"{r['filesystem']} {r['use_pct']}% {r['mounted_on']}")],
-            detail=f"{r['mounted_on']} is {r['use_pct']}% full",
+            detail=Message(
+                "{mounted_on} is {use_pct}% full", mounted_on=r["mounted_on"], use_pct=r["use_pct"]
+            ),
         )
-    return _res(cid, "pass", "no filesystem ≥ 98% full")
+    return _res(cid, "pass", Message("no filesystem ≥ 98% full"))
 
 
 #: instance states that show a start went wrong (a Stopped instance may simply be stopped)
@@ -947,16 +1093,16 @@ def running_with_ip(ctx: Context) -> CheckResult:
     cid = "instance.running-with-ip"
     ins = ctx.bundle.frame("instances")
     if ins.empty:
-        return _not_collected(cid, ctx, "multipass list / info", "list", "info")
+        return _not_collected(cid, ctx, Message("multipass list / info"), "list", "info")
     cand = ins[ins["name"] == ctx.instance] if ctx.instance and (ins["name"] == ctx.instance).any() else ins
     if ctx.instance and not (ins["name"] == ctx.instance).any() and ins["name"].notna().any():
-        return _res(cid, "not-applicable", f"{ctx.instance} not listed")
+        return _res(cid, "not-applicable", Message("{instance} not listed", instance=ctx.instance))
     r = cand.iloc[-1]
     if str(r["state"]).lower() == "running" and isinstance(r["ipv4"], str):
         return _res(
             cid,
             "pass",
-            f"Running with {r['ipv4']}",
+            Message("Running with {ipv4}", ipv4=r["ipv4"]),
             [
                 ev(
                     r["file"],
@@ -970,7 +1116,11 @@ def running_with_ip(ctx: Context) -> CheckResult:
     return _res(
         cid,
         "fail",
-        f"state {r['state']}, IPv4 {r['ipv4'] if isinstance(r['ipv4'], str) else '--'}",
+        Message(
+            "state {state}, IPv4 {ipv4}",
+            state=r["state"],
+            ipv4=r["ipv4"] if isinstance(r["ipv4"], str) else "--",
+        ),
         [ev(r["file"], r["line"], f"{r['state']}")],
         inst_state=r["state"],
         failure_sign=str(r["state"]).lower() in STUCK_STATES,
@@ -982,21 +1132,21 @@ def db_state(ctx: Context) -> CheckResult:
     cid = "instance-db.state"
     db = ctx.bundle.frame("instance_db")
     if db.empty:
-        return _not_collected(cid, ctx, "instance database", "vm-instances", "vm_instances")
+        return _not_collected(cid, ctx, Message("instance database"), "vm-instances", "vm_instances")
     mine = db[db["name"] == ctx.instance] if ctx.instance else db
     if mine.empty:
-        return _res(cid, "not-applicable", "instance not in the database")
+        return _res(cid, "not-applicable", Message("instance not in the database"))
     r = mine.iloc[-1]
     if r["state_name"] == "unknown":
         return _res(
             cid,
             "fail",
-            "stored state is unknown (8)",
+            Message("stored state is unknown (8)"),
             [ev(r["file"], r["line"], f"{r['name']}: state {r['state']}")],
-            detail="the instance database stores state 8 (unknown)",
+            detail=Message("the instance database stores state 8 (unknown)"),
             failure_sign=True,
         )
-    return _res(cid, "pass", f"stored state {r['state_name']}")
+    return _res(cid, "pass", Message("stored state {state_name}", state_name=r["state_name"]))
 
 
 # -- attempt-derived checks ---------------------------------------------------------------------
@@ -1007,9 +1157,9 @@ def nic_up(ctx: Context) -> CheckResult:
     cid = "attempt.nic-up"
     a = ctx.attempt
     if a.get("source") != "daemon_log":
-        return _res(cid, "not-collected", "no daemon log for the attempt")
+        return _res(cid, "not-collected", Message("no daemon log for the attempt"))
     if pd.notna(a.get("nic_up_at")):
-        return _res(cid, "pass", f"at {a['nic_up_at']}")
+        return _res(cid, "pass", Message("at {nic_up_at}", nic_up_at=a["nic_up_at"]))
     has_qmp = ctx.window["message"].astype("str").str.startswith("QMP:").any() if len(ctx.window) else False
     if (
         a.get("outcome") == "timeout"
@@ -1017,8 +1167,8 @@ def nic_up(ctx: Context) -> CheckResult:
         and a.get("qemu_at") is not None
         and pd.notna(a.get("qemu_at"))
     ):
-        return _res(cid, "fail", "QMP events logged, but no NIC_RX_FILTER_CHANGED")
-    return _res(cid, "not-collected", "the log excerpt cannot show it")
+        return _res(cid, "fail", Message("QMP events logged, but no NIC_RX_FILTER_CHANGED"))
+    return _res(cid, "not-collected", Message("the log excerpt cannot show it"))
 
 
 @check("attempt.ip-lookups-failing", "the daemon's IP lookups succeed")
@@ -1027,13 +1177,15 @@ def ip_lookups(ctx: Context) -> CheckResult:
     a = ctx.attempt
     n = int(a.get("ip_failures") or 0) + int(a.get("arp_lookups") or 0)
     if a.get("source") != "daemon_log":
-        return _res(cid, "not-collected", "no daemon log for the attempt")
+        return _res(cid, "not-collected", Message("no daemon log for the attempt"))
     if n and pd.isna(a.get("ssh_up_at")):
-        return _res(cid, "fail", f"{n} lookups without success", count=n)
+        return _res(cid, "fail", Message("{n} lookups without success", n=n), count=n)
     return _res(
         cid,
         "pass" if pd.notna(a.get("ssh_up_at")) else "not-collected",
-        "IP found" if pd.notna(a.get("ssh_up_at")) else "no lookups logged (trace level or ≤ 1.14.0)",
+        Message("IP found")
+        if pd.notna(a.get("ssh_up_at"))
+        else Message("no lookups logged (trace level or ≤ 1.14.0)"),
     )
 
 
@@ -1048,14 +1200,14 @@ def ssh_failing(ctx: Context) -> CheckResult:
         return _res(
             cid,
             "fail",
-            f"{n} failed SSH connections",
+            Message("{n} failed SSH connections", n=n),
             evid,
-            detail=evid[0].excerpt if evid else f"{n} failures",
+            detail=evid[0].excerpt if evid else Message("{n} failures", n=n),
         )
     return _res(
         cid,
         "pass" if pd.notna(a.get("ssh_up_at")) else "not-collected",
-        "SSH up" if pd.notna(a.get("ssh_up_at")) else "no SSH attempts logged",
+        Message("SSH up") if pd.notna(a.get("ssh_up_at")) else Message("no SSH attempts logged"),
     )
 
 
@@ -1064,29 +1216,29 @@ def resume(ctx: Context) -> CheckResult:
     cid = "attempt.resume"
     lv = ctx.attempt.get("loadvm")
     if isinstance(lv, str):
-        return _res(cid, "fail", f"-loadvm {lv}")
-    return _res(cid, "pass", "fresh boot")
+        return _res(cid, "fail", Message("-loadvm {snapshot}", translatable=False, snapshot=lv))
+    return _res(cid, "pass", Message("fresh boot"))
 
 
 @check("attempt.after-daemon-restart", "the attempt was not an auto-start after a daemon restart")
 def after_restart(ctx: Context) -> CheckResult:
     cid = "attempt.after-daemon-restart"
     if bool(ctx.attempt.get("daemon_restart")):
-        return _res(cid, "fail", "auto-start after the daemon (re)started")
-    return _res(cid, "pass", "started by a client")
+        return _res(cid, "fail", Message("auto-start after the daemon (re)started"))
+    return _res(cid, "pass", Message("started by a client"))
 
 
 # -- the shape of the failure: what the client said and how the attempt ended ---------------
 
 #: client output kinds that become checks of their own (``client.says-<kind>``)
 CLIENT_KINDS = {
-    "timeout": "the client reports `timed out waiting for response`",
-    "init-timeout": "the client reports `timed out waiting for initialization to complete`",
-    "shutdown-while-starting": "the client reports the instance shut down while starting",
-    "unknown-state": "the client reports an unknown instance state",
-    "ssh": "the client reports an SSH failure",
-    "socket": "the client cannot reach the daemon's socket",
-    "qemu-stderr": "the client relays hypervisor error output",
+    "timeout": N_("the client reports `timed out waiting for response`"),
+    "init-timeout": N_("the client reports `timed out waiting for initialization to complete`"),
+    "shutdown-while-starting": N_("the client reports the instance shut down while starting"),
+    "unknown-state": N_("the client reports an unknown instance state"),
+    "ssh": N_("the client reports an SSH failure"),
+    "socket": N_("the client cannot reach the daemon's socket"),
+    "qemu-stderr": N_("the client relays hypervisor error output"),
 }
 
 
@@ -1096,12 +1248,12 @@ def _make_client_check(kind: str) -> CheckFn:
     def fn(ctx: Context) -> CheckResult:
         client = ctx.bundle.frame("client")
         if client.empty:
-            return _res(cid, "not-collected", "no client output")
+            return _res(cid, "not-collected", Message("no client output"))
         hits = client[client["kind"].astype("str") == kind]
         if len(hits):
             evid = [ev(r.file, r.line, r.message) for r in hits.head(3).itertuples(index=False)]
             return _res(cid, "fail", evid[0].excerpt, evid)
-        return _res(cid, "pass", "not said")
+        return _res(cid, "pass", Message("not said"))
 
     return fn
 
@@ -1113,9 +1265,9 @@ for _kind, _title in CLIENT_KINDS.items():
 
 #: how an attempt can end, each a check (``attempt.ended-<outcome>``): fail when it ended so
 ATTEMPT_ENDINGS = {
-    "timeout": "the start attempt timed out waiting for the instance",
-    "qemu-exited": "the VM process exited during the start",
-    "refused": "the daemon refused the start",
+    "timeout": N_("the start attempt timed out waiting for the instance"),
+    "qemu-exited": N_("the VM process exited during the start"),
+    "refused": N_("the daemon refused the start"),
 }
 
 
@@ -1125,10 +1277,10 @@ def _make_ending_check(outcome: str) -> CheckFn:
     def fn(ctx: Context) -> CheckResult:
         got = ctx.attempt.get("outcome")
         if not ctx.attempt or got in (None, "unknown"):
-            return _res(cid, "not-collected", "no attempt whose end is known")
+            return _res(cid, "not-collected", Message("no attempt whose end is known"))
         if got == outcome or (outcome == "timeout" and got == "in-progress"):
-            return _res(cid, "fail", f"outcome {got}")
-        return _res(cid, "pass", f"outcome {got}")
+            return _res(cid, "fail", Message("outcome {got}", got=got))
+        return _res(cid, "pass", Message("outcome {got}", got=got))
 
     return fn
 
@@ -1163,7 +1315,14 @@ def run_all(ctx: Context) -> dict[str, CheckResult]:
             IndexError,
         ) as exc:  # a check must never sink the diagnosis
             out[cid] = _res(
-                cid, "could-not-parse", f"check failed on this input: {type(exc).__name__}: {exc}", error=True
+                cid,
+                "could-not-parse",
+                Message(
+                    "check failed on this input: {error_type}: {error}",
+                    error_type=type(exc).__name__,
+                    error=exc,
+                ),
+                error=True,
             )
     via = str(ctx.entity.get("mac_via") or "")
     if not ctx.attempt.get("mac") and "inferred" in via:
@@ -1174,6 +1333,6 @@ def run_all(ctx: Context) -> dict[str, CheckResult]:
                     r,
                     strength=min(r.strength, INFERRED_STRENGTH),
                     how="inferred",
-                    softened_by=f"the instance's MAC was paired by inference ({via})",
+                    softened_by=Message("the instance's MAC was paired by inference ({via})", via=via),
                 )
     return out

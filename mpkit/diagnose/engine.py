@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass, replace
 from functools import cache
 from importlib import resources
@@ -33,8 +34,9 @@ import pandas as pd
 
 from ..bundle import Bundle, load_bundle
 from ..derived import derive
-from ..derived.attempts import SSH_BUDGET_S, known_instances, log_instance
+from ..derived.attempts import SSH_BUDGET_S, instance_codes, known_instances
 from ..errors import DiagnoseError
+from ..i18n import Message
 from .bayes import Model, Observation, decide, load_model, stated
 from .checks import FACTS, SIGNS, Context, parse_version, run_all
 from .model import Candidate, CheckResult, Diagnosis, Evidence, Finding, RootCause, Step
@@ -91,6 +93,11 @@ def _fill(template: str, facts: dict[str, Any]) -> str:
     return template.format_map(_SafeDict({k: v for k, v in facts.items() if v is not None}))
 
 
+def _text(template: str, facts: dict[str, Any]) -> Message:
+    """A rules-data template filled with ``facts``: English as a ``str``, translatable where shown."""
+    return Message.fill(template, facts)
+
+
 def _select_attempt(
     bundle: Bundle, instance: str | None, attempt: int | None
 ) -> tuple[str | None, dict[str, Any]]:
@@ -101,7 +108,11 @@ def _select_attempt(
             known = sorted(set(att["instance"].dropna()) | set(bundle.frame("instances")["name"].dropna()))
             if instance not in known:
                 raise DiagnoseError(
-                    f"no instance {instance!r} in this bundle; known: {', '.join(known) or 'none'}"
+                    Message(
+                        "no instance {instance!r} in this bundle; known: {known}",
+                        instance=instance,
+                        known=", ".join(known) or Message("none"),
+                    )
                 )
             return instance, {}
     else:
@@ -110,7 +121,12 @@ def _select_attempt(
         pick = mine[mine["attempt"] == attempt]
         if pick.empty:
             raise DiagnoseError(
-                f"no attempt {attempt} for {instance or 'the instance'}; attempts: {sorted(mine['attempt'].dropna().tolist())}"
+                Message(
+                    "no attempt {attempt} for {instance}; attempts: {attempts}",
+                    attempt=attempt,
+                    instance=instance or Message("the instance"),
+                    attempts=sorted(mine["attempt"].dropna().tolist()),
+                )
             )
         row = pick.iloc[-1]
     elif mine.empty:
@@ -157,7 +173,9 @@ def _window(bundle: Bundle, att: dict[str, Any]) -> pd.DataFrame:
     dl = bundle.frame("daemon_log")
     if dl.empty or att.get("source") != "daemon_log" or att.get("first_line") is None:
         return dl
-    f = dl[dl["file"] == att["file"]]
+    # decided on whole columns (no copy of the log, no Python object per row), then one selection
+    in_file = (dl["file"] == att["file"]).to_numpy(dtype=bool)
+    lines = dl["line"].to_numpy(dtype="int64", na_value=-1)
     lo = int(att["first_line"])
     att_all = derive(bundle).attempts
     later = att_all[
@@ -165,14 +183,18 @@ def _window(bundle: Bundle, att: dict[str, Any]) -> pd.DataFrame:
         & (att_all["file"] == att["file"])
         & (att_all["first_line"] > lo)
     ]
-    hi = int(later["first_line"].min()) - 1 if len(later) else int(f["line"].max())
-    inst = log_instance(f, known_instances(bundle))
-    keep = (f["line"] >= lo) & (f["line"] <= hi) & (inst.isna() | (inst == att.get("instance")))
+    hi = int(later["first_line"].min()) - 1 if len(later) else int(lines[in_file].max())
+    codes, names = instance_codes(dl, known_instances(bundle))
+    no_inst = codes < 0
+    mine = no_inst | (codes == names.index(att["instance"])) if att.get("instance") in names else no_inst
+    keep = (lines >= lo) & (lines <= hi) & mine
     start = att.get("started_at")
     if start is not None and not _na(start):
-        keep &= ~(f["time"] > start + pd.Timedelta(seconds=SSH_BUDGET_S + 60)).fillna(False)
-        keep |= (f["line"] < lo) & (f["time"] >= start - pd.Timedelta(seconds=2)).fillna(False) & inst.isna()
-    return f[keep]
+        late = (dl["time"] > start + pd.Timedelta(seconds=SSH_BUDGET_S + 60)).fillna(False)
+        keep &= ~late.to_numpy(dtype=bool)
+        early = (dl["time"] >= start - pd.Timedelta(seconds=2)).fillna(False)
+        keep |= (lines < lo) & early.to_numpy(dtype=bool) & no_inst
+    return dl[in_file & keep]
 
 
 def _context(bundle: Bundle, instance: str | None, att: dict[str, Any]) -> Context:
@@ -228,16 +250,46 @@ def _failed_stage(att: dict[str, Any], root: str, decided: bool) -> str:
 
 def _steps(cause: dict[str, Any], facts: dict[str, Any], platform: str | None = None) -> tuple[Step, ...]:
     """The cause's remediation ladder, filled in; steps for another platform are left out."""
+    return _fill_steps(cause["remediation"], facts, platform)
+
+
+def _fill_steps(steps: list[dict[str, Any]], facts: dict[str, Any], platform: str | None) -> tuple[Step, ...]:
     return tuple(
         Step(
-            _fill(s["text"], facts),
+            _text(s["text"], facts),
             _fill(s["command"], facts) if s.get("command") else None,
             bool(s.get("destructive")),
-            s.get("warning"),
+            Message.literal(s["warning"]) if s.get("warning") else None,
         )
-        for s in cause["remediation"]
+        for s in steps
         if platform in (None, "any") or s.get("platform") in (None, platform)
     )
+
+
+@cache
+def _general_prevention() -> list[dict[str, Any]]:
+    root = resources.files("mpkit.diagnose").joinpath("rules")
+    return list(json.loads(root.joinpath("causes.json").read_text()).get("prevention", []))
+
+
+def prevention(
+    cause: str | None = None, *, platform: str | None = None, instance: str | None = None
+) -> tuple[Step, ...]:
+    """How to keep a failure from coming back after an OS or Multipass update.
+
+    With ``cause``: that cause's own steps followed by the general ones when the cause can recur
+    after an update (``recurs_after_update`` in ``rules/causes.json``), else nothing. Without it:
+    the general steps (snapshot first, read the compatibility notes, keep Multipass current).
+    Steps for another platform are left out; ``{instance}`` is filled in (``NAME`` when unknown).
+    """
+    facts: dict[str, Any] = {"instance": instance or "NAME"}
+    steps = _fill_steps(_general_prevention(), facts, platform)
+    if cause is not None:
+        c = causes().get(cause, {})
+        if not c.get("recurs_after_update"):
+            return ()
+        steps = _fill_steps(c.get("prevention", []), facts, platform) + steps
+    return tuple(dict.fromkeys(steps))  # one platform's wording may repeat another's
 
 
 @dataclass
@@ -286,7 +338,8 @@ def _parse_quality(bundle: Bundle) -> tuple[float, list[str]]:
         return 1.0, []
     worst = float((bad["rejected"] / bad["lines"]).max())
     return max(0.0, 1.0 - worst), [
-        f"{r.file} ({r.rejected}/{r.lines} lines rejected)" for r in bad.itertuples()
+        Message("{file} ({rejected}/{lines} lines rejected)", file=r.file, rejected=r.rejected, lines=r.lines)
+        for r in bad.itertuples()
     ]
 
 
@@ -302,27 +355,51 @@ def evidence(
     notes: list[str] = []
     quality, bad = _parse_quality(bundle)
     if bad:
-        notes.append("some inputs parsed badly, so every check counts less: " + ", ".join(bad))
+        notes.append(
+            Message(
+                "some inputs parsed badly, so every check counts less: {files}",
+                files=Message.joined(", ", bad),
+            )
+        )
+        badly = Message("inputs parsed badly")
         for cid, r in list(checks.items()):
             if r.state in ("fail", "warn", "pass"):
                 checks[cid] = replace(
                     r,
                     strength=r.strength * quality,
-                    softened_by=(r.softened_by + "; " if r.softened_by else "") + "inputs parsed badly",
+                    softened_by=Message.joined("; ", [r.softened_by, badly]) if r.softened_by else badly,
                 )
     broken = [c.id for c in checks.values() if c.facts.get("error")]
     if broken:
         notes.append(
-            f"{len(broken)} checks failed on this input and count as not collected: " + ", ".join(broken)
+            Message(
+                "{n} checks failed on this input and count as not collected: {checks}",
+                n=len(broken),
+                checks=", ".join(broken),
+            )
         )
     trunc = bundle.truncated_sources()
     if trunc:
-        notes.append("truncated inputs: " + ", ".join(_source_name(e) for e in trunc))
+        notes.append(
+            Message("truncated inputs: {sources}", sources=", ".join(_source_name(e) for e in trunc))
+        )
     failed = bundle.failed_sources()
     if failed:
         notes.append(
-            "sources that failed to collect: "
-            + ", ".join(f"{_source_name(e)} ({e.get('error') or 'failed'})" for e in failed[:8])
+            Message(
+                "sources that failed to collect: {sources}",
+                sources=Message.joined(
+                    ", ",
+                    [
+                        Message(
+                            "{source} ({error})",
+                            source=_source_name(e),
+                            error=e.get("error") or Message("failed"),
+                        )
+                        for e in failed[:8]
+                    ],
+                ),
+            )
         )
     return EvidenceTable(bundle, instance, att, ctx, checks, notes)
 
@@ -368,6 +445,18 @@ def _collect_hint(check: str, platform: str | None) -> tuple[str, str] | None:
     return " / ".join(a for a, _ in per.values()), "; ".join(f"{p}: {c}" for p, (_, c) in per.items())
 
 
+#: a command in ``collect-next.json`` may end with a note in words: ``tcpdump … (while starting the instance)``
+_COMMAND_NOTE = re.compile(r"^(?P<command>.*\S) \((?P<note>[a-z][^()`]*)\)$")
+
+
+def _command_text(command: str) -> str:
+    """A command to run, with its trailing note in words (if any) translatable."""
+    m = _COMMAND_NOTE.match(command)
+    if m is None:
+        return command
+    return Message.fill("{command} (" + m["note"] + ")", {"command": m["command"]})
+
+
 def _what_next(table: EvidenceTable, model: Model, ranked: list[str], limit: int = 4) -> list[str]:
     """The not-collected inputs that would most change the verdict, by expected information gain."""
     obs = table.observations()
@@ -386,12 +475,23 @@ def _what_next(table: EvidenceTable, model: Model, ranked: list[str], limit: int
             continue
         seen.add(hint[0])
         between = [h for h in ranked[:3] if model.likelihood.get(cid, {}).get(h)]
-        sep = (
-            f" would separate {' / '.join(between)}"
-            if len(between) > 1
-            else " would test the leading candidate"
-        )
-        out.append(f"{hint[0]}: `{hint[1]}`{sep} ({g:.2f} bits expected)")
+        command = _command_text(hint[1])
+        if len(between) > 1:
+            line = Message(
+                "{file}: `{command}` would separate {causes} ({bits:.2f} bits expected)",
+                file=hint[0],
+                command=command,
+                causes=" / ".join(between),
+                bits=g,
+            )
+        else:
+            line = Message(
+                "{file}: `{command}` would test the leading candidate ({bits:.2f} bits expected)",
+                file=hint[0],
+                command=command,
+                bits=g,
+            )
+        out.append(line)
         if len(out) >= limit:
             break
     return out
@@ -408,9 +508,11 @@ def _findings(table: EvidenceTable, model: Model, cause: str, facts: dict[str, A
         if res is None or res.state != r["on"]:
             continue
         w = model.log_lr(Observation(res.id, res.state, res.strength), cause)
-        msg = _fill(r["message"], {"instance": table.instance or "the instance", **facts, **res.facts})
+        msg = _text(
+            r["message"], {"instance": table.instance or Message("the instance"), **facts, **res.facts}
+        )
         if res.strength < 1.0 and res.softened_by:
-            msg += f" (counts less: {res.softened_by})"
+            msg = Message("{finding} (counts less: {why})", finding=msg, why=res.softened_by)
         out.append(Finding(r["rule"], r["check"], cause, w, msg, res.evidence))
         covered.add(r["check"])
     for res in table.checks.values():  # what the library taught beyond the written rules
@@ -452,18 +554,19 @@ def infer(table: EvidenceTable, model: Model | None = None) -> Diagnosis:
     facts: dict[str, Any] = {
         "instance": instance or "NAME",
         "guest_ip": ctx.entity.get("guest_ip") or "<guest-ip>",
-        "driver": bundle.host.driver or "the driver",
+        "driver": bundle.host.driver or Message("the driver"),
     }
     for res in checks.values():
         for k, v in res.facts.items():
             facts.setdefault(k, v)
     facts.setdefault("fw_detail", "")
     facts.setdefault(
-        "lookup", "the lease file" if ctx.version and ctx.version <= (1, 14, 0) else "the ARP table"
+        "lookup",
+        Message("the lease file") if ctx.version and ctx.version <= (1, 14, 0) else Message("the ARP table"),
     )
     facts.setdefault("bridge", "bridge100" if ctx.platform == "macos" else "mpqemubr0")
-    facts.setdefault("other", "another hypervisor")
-    facts.setdefault("route_detail", "the VM subnet")
+    facts.setdefault("other", Message("another hypervisor"))
+    facts.setdefault("route_detail", Message("the VM subnet"))
 
     findings = {h: _findings(table, model, h, facts) for h in ranked[:3]}
     root_id = "unknown" if (ok_start or nothing) else verdict.cause
@@ -476,7 +579,9 @@ def infer(table: EvidenceTable, model: Model | None = None) -> Diagnosis:
         root_conf = max(verdict.p_other, max((p for _, p in verdict.ranked), default=0.0))
         cands = [Candidate("unknown", root_conf)]
         missing = [
-            "attempts.jsonl: `mpkit probe NAME` would record a failing start with lease and ARP snapshots"
+            Message(
+                "attempts.jsonl: `mpkit probe NAME` would record a failing start with lease and ARP snapshots"
+            )
         ]
     else:
         missing = _what_next(table, model, ranked)
@@ -496,37 +601,49 @@ def infer(table: EvidenceTable, model: Model | None = None) -> Diagnosis:
             if f.weight > 0:
                 evid.extend(e for e in f.evidence if e not in evid)
     if att.get("client_error"):
-        evid.append(Evidence("client.txt", "client output", _last_line(att["client_error"])))
+        evid.append(Evidence("client.txt", Message("client output"), _last_line(att["client_error"])))
     consequences: list[str] = []
     if root_id != "unknown":
         for h in ranked[1:]:  # symptom-level causes that the named cause produces
             if root_id in cz[h].get("fallback_for", []):
                 consequences.append(h)
         consequences = consequences[:4]
+    title: str
+    summary: str
     if ok_start:
-        title, summary = (
-            "No failure found: the start succeeded",
-            f"The latest attempt of {instance or 'the instance'} reached SSH and nothing in the bundle "
-            "shows a failure.",
+        title = Message("No failure found: the start succeeded")
+        summary = Message(
+            "The latest attempt of {instance} reached SSH and nothing in the bundle shows a failure.",
+            instance=instance or Message("the instance"),
         )
     elif nothing:
-        title, summary = (
-            "No failure found in this bundle",
+        title = Message("No failure found in this bundle")
+        summary = Message(
             "The bundle holds no start attempt, no client error and no failure signature, so there is "
-            "nothing to explain yet. Reproduce the failure while recording it: `mpkit probe NAME`.",
+            "nothing to explain yet. Reproduce the failure while recording it: `mpkit probe NAME`."
         )
     else:
-        title = cause["title"]
-        what_next = ("Open candidates: " + ", ".join(ranked[:3]) + ". " if ranked else "") + (
-            "Collect: " + "; ".join(m.split(":")[0] for m in missing[:3]) + "."
+        title = Message.literal(cause["title"])
+        collect = (
+            Message("Collect: {files}.", files="; ".join(str(m).split(":")[0] for m in missing[:3]))
             if missing
-            else "Run `mpkit collect` (and `mpkit probe NAME`) on the host."
+            else Message("Run `mpkit collect` (and `mpkit probe NAME`) on the host.")
         )
-        facts["what_next"] = what_next
-        summary = _fill(cause["summary"], facts)
+        facts["what_next"] = (
+            Message(
+                "Open candidates: {causes}. {collect}",
+                causes=", ".join(ranked[:3]),
+                collect=collect,
+            )
+            if ranked
+            else collect
+        )
+        summary = _text(cause["summary"], facts)
         reasons = [f.message for f in findings.get(root_id, []) if f.weight > 0][:3]
         if reasons:
-            summary += " Evidence: " + "; ".join(reasons) + "."
+            summary = Message(
+                "{summary} Evidence: {reasons}.", summary=summary, reasons=Message.joined("; ", reasons)
+            )
     broken = sum(1 for c in checks.values() if c.facts.get("error"))
     root_conf *= BROKEN_CHECK_FACTOR**broken  # evidence that could not be read leaves more room for doubt
     root = RootCause(
@@ -539,6 +656,7 @@ def infer(table: EvidenceTable, model: Model | None = None) -> Diagnosis:
         tuple(cause["references"]),
         cause["family"],
         tuple(consequences),
+        () if (ok_start or nothing) else prevention(root_id, platform=ctx.platform, instance=instance),
     )
     if ok_start:
         stage = "none"

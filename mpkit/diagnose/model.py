@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..i18n import N_, Message
+
 #: check states, in the order a checklist shows them
 STATES = ("fail", "warn", "pass", "not-collected", "could-not-parse", "not-applicable")
 
@@ -18,7 +20,7 @@ class Evidence:
     excerpt: str
 
     def to_dict(self) -> dict[str, str]:
-        return {"artifact": self.artifact, "locator": self.locator, "excerpt": self.excerpt}
+        return {"artifact": str(self.artifact), "locator": str(self.locator), "excerpt": str(self.excerpt)}
 
 
 @dataclass(frozen=True)
@@ -61,13 +63,21 @@ class Step:
     destructive: bool = False
     warning: str | None = None  # what is lost and what to back up first
 
-    def render(self) -> str:
-        s = self.text
+    def render(self) -> Message:
+        """The step on one line: text, command, warning (English as a ``str``, see :class:`Message`)."""
+        warn = self.destructive and self.warning
+        if self.command and warn:
+            return Message(
+                "{text}: `{command}` (WARNING: {warning})",
+                text=self.text,
+                command=self.command,
+                warning=self.warning,
+            )
         if self.command:
-            s += f": `{self.command}`"
-        if self.destructive and self.warning:
-            s += f" (WARNING: {self.warning})"
-        return s
+            return Message("{text}: `{command}`", text=self.text, command=self.command)
+        if warn:
+            return Message("{text} (WARNING: {warning})", text=self.text, warning=self.warning)
+        return Message("{text}", translatable=False, text=self.text)
 
 
 @dataclass(frozen=True)
@@ -89,6 +99,8 @@ class RootCause:
     references: tuple[str, ...]
     family: str = "other"
     consequences: tuple[str, ...] = ()
+    #: how to keep the cause from coming back after an OS or Multipass update (not in the JSON contract)
+    prevention: tuple[Step, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -116,26 +128,27 @@ class Diagnosis:
             "root_cause": {
                 "id": rc.id,
                 "confidence": round(rc.confidence, 2),
-                "title": rc.title,
-                "summary": rc.summary,
+                "title": str(rc.title),
+                "summary": str(rc.summary),
                 "evidence": [e.to_dict() for e in rc.evidence],
-                "remediation": [s.render() for s in rc.remediation],
+                "remediation": [str(s.render()) for s in rc.remediation],
                 "references": list(rc.references),
             },
             "candidates": [{"id": c.id, "confidence": round(c.confidence, 2)} for c in self.candidates],
             "failed_stage": self.failed_stage,
             "instance": self.instance,
-            "missing_evidence": list(self.missing_evidence),
+            "missing_evidence": [str(m) for m in self.missing_evidence],
         }
 
 
 def confidence_words(c: float) -> str:
+    """The confidence in words, in English (translate with :func:`mpkit.i18n.gettext` where shown)."""
     if c >= 0.85:
-        return "very likely"
+        return N_("very likely")
     if c >= 0.7:
-        return "likely"
+        return N_("likely")
     if c >= 0.45:
-        return "possible"
+        return N_("possible")
     if c >= 0.25:
-        return "uncertain"
-    return "very uncertain"
+        return N_("uncertain")
+    return N_("very uncertain")

@@ -21,6 +21,7 @@ import pandas as pd
 from .. import plots
 from ..derived import derive
 from ..errors import ReportError
+from ..i18n import Message, _, set_language
 from .params import validate_parameters
 
 if TYPE_CHECKING:
@@ -48,6 +49,8 @@ class ReportContext:
     diagnosis: Diagnosis | None = None
     mac: str | None = None
     notes: list[str] = field(default_factory=list)
+    #: the language the report is written in (``<html lang>``, texts, chart labels)
+    lang: str = "en"
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     # -- windowed data ------------------------------------------------------------------------
@@ -133,7 +136,7 @@ def redactor_class() -> Any:
         return Redactor
     except ImportError as exc:
         raise ReportError(
-            "redaction not available: mpkit.collect.Redactor cannot be imported in this installation"
+            Message("redaction not available: mpkit.collect.Redactor cannot be imported in this installation")
         ) from exc
 
 
@@ -200,8 +203,10 @@ def prepare(
     until: str | None = None,
     redact: bool = False,
     title: str | None = None,
+    lang: str | None = None,
 ) -> ReportContext:
-    """Validate the parameters, load the bundle (redacted when asked) and set up the window."""
+    """Validate the parameters, choose the language, load the bundle (redacted when asked) and set up
+    the window."""
     from ..bundle import load_bundle
 
     params = validate_parameters(
@@ -213,11 +218,19 @@ def prepare(
             "until": until,
             "redact": redact,
             "title": title,
+            "lang": lang,
         }
     )
+    set_language(params["lang"])
     src = Path(params["bundle"])
     name = src.name
     notes: list[str] = []
+    if plots.chart_language() != params["lang"]:
+        notes.append(
+            Message(
+                "No font for this language was found (for Chinese: Debian's fonts-noto-cjk), so the charts keep their English labels."
+            )
+        )
     if params["redact"]:
         # the redacted copy lives only while it is read: a bundle is parsed whole on loading
         tmp = Path(tempfile.mkdtemp(prefix="mpkit-redacted-"))
@@ -231,7 +244,9 @@ def prepare(
                 log.warning("could not remove the redacted copy %s; delete it by hand", tmp)
         title_text = red.redact_text(params["title"], learn=False) if params["title"] else None
         notes.append(
-            "Redacted: host names, user names, serials, MACs and LAN IPs are pseudonyms (consistent across the report)."
+            Message(
+                "Redacted: host names, user names, serials, MACs and LAN IPs are pseudonyms (consistent across the report)."
+            )
         )
     else:
         b = load_bundle(src)
@@ -239,7 +254,11 @@ def prepare(
     known = set(derive(b).attempts["instance"].dropna()) | set(b.frame("instances")["name"].dropna())
     if params["instance"] is not None and params["instance"] not in known:
         raise ReportError(
-            f"no instance {params['instance']!r} in this bundle; known: {', '.join(sorted(map(str, known))) or 'none'}"
+            Message(
+                "no instance {instance!r} in this bundle; known: {known}",
+                instance=params["instance"],
+                known=", ".join(sorted(map(str, known))) or Message("none"),
+            )
         )
     if params["attempt"] is not None:
         att = derive(b).attempts
@@ -247,20 +266,25 @@ def prepare(
             att = att[att["instance"] == params["instance"]]
         if not (att["attempt"] == params["attempt"]).any():
             raise ReportError(
-                f"no start attempt {params['attempt']} in this bundle; attempts: {sorted(set(att['attempt'].dropna().astype(int)))}"
+                Message(
+                    "no start attempt {attempt} in this bundle; attempts: {attempts}",
+                    attempt=params["attempt"],
+                    attempts=sorted(set(att["attempt"].dropna().astype(int))),
+                )
             )
     tz = plots.clock_label(b.clock, b.clock_note)
     ctx = ReportContext(
         params=params,
         bundle=b,
         name=name,
-        title=title_text or f"Why the Multipass instance did not start: {name}",
+        title=title_text or _("Why the Multipass instance did not start: {name}").format(name=name),
         tz=tz,
         clock_note=b.clock_note,
         instance=params["instance"],
         attempt=params["attempt"],
         redacted=bool(params["redact"]),
         notes=notes,
+        lang=params["lang"],
     )
     ctx.since = _on_clock(params["since"], b.clock, notes, "since")
     ctx.until = _on_clock(params["until"], b.clock, notes, "until")
@@ -275,7 +299,11 @@ def _on_clock(value: str | None, clock: str, notes: list[str], name: str) -> pd.
         return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
     if ts.tzinfo is not None:
         notes.append(
-            f"{name}: the bundle's time zone is unknown, so the offset of {value} was ignored (times compared as host-local)"
+            Message(
+                "{name}: the bundle's time zone is unknown, so the offset of {value} was ignored (times compared as host-local)",
+                name=name,
+                value=value,
+            )
         )
         return ts.tz_localize(None)
     return ts

@@ -21,6 +21,7 @@ import pandas as pd
 from .. import plots
 from ..derived import derive
 from ..errors import MpkitError, ReportError
+from ..i18n import N_, Message, _, language
 from .markup import clip, esc, page
 from .params import diagnosis_payload, validate_parameters
 from .run import ensure_kernel, run_report
@@ -123,6 +124,7 @@ def batch_task(
     json_: bool = True,
     parquet: bool = True,
     timeout: int = 600,
+    lang: str | None = None,
 ) -> dict[str, Any]:
     """Report on one bundle (HTML + optional JSON and parquet); never raises: errors go in the record."""
     t0 = time.monotonic()
@@ -131,7 +133,7 @@ def batch_task(
     rec.update({"bundle": slug, "source": bundle_path, "ok": False, "report": f"reports/{slug}.html"})
     payload: dict[str, Any] | None = None
     try:
-        params = validate_parameters({"bundle": bundle_path})
+        params = validate_parameters({"bundle": bundle_path, "lang": lang})
         run = run_report(
             params,
             out / "reports" / f"{slug}.html",
@@ -201,8 +203,11 @@ def batch(
     parquet: bool = True,
     quiet: bool = False,
     timeout: int = 600,
+    lang: str | None = None,
 ) -> Path:
     """One report per bundle plus ``index.html`` (the fleet summary); returns the index path.
+
+    ``lang`` is the language of the reports and the index (None: ``MPKIT_LANG``, else the locale).
 
     A failing bundle never stops the others (its row says why); kernel start failures are retried.
     ``workers`` > 1 runs bundles in parallel processes; ``scheduler`` (a ``dask.distributed``
@@ -213,19 +218,19 @@ def batch(
     """
     paths = [Path(p) for p in inputs]
     if not paths:
-        raise ReportError("no input bundle given")
+        raise ReportError(Message("no input bundle given"))
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
-        raise ReportError(f"input(s) not found: {', '.join(missing)}")
+        raise ReportError(Message("input(s) not found: {missing}", missing=", ".join(missing)))
     if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
-        raise ReportError(f"workers must be a positive integer, not {workers!r}")
+        raise ReportError(Message("workers must be a positive integer, not {workers!r}", workers=workers))
     out = Path(outdir)
     out.mkdir(parents=True, exist_ok=True)
     (out / "reports").mkdir(exist_ok=True)
     kernel = ensure_kernel()
     slugs = _slugs(paths)
     jobs = [
-        (str(p.resolve()), str(out.resolve()), s, kernel, json, parquet, timeout)
+        (str(p.resolve()), str(out.resolve()), s, kernel, json, parquet, timeout, lang)
         for p, s in zip(paths, slugs, strict=True)
     ]
     records: list[dict[str, Any]] = []
@@ -248,7 +253,8 @@ def batch(
     if parquet:
         summary.to_parquet(out / "fleet.parquet", index=False)
     index = out / "index.html"
-    index.write_text(fleet_index(summary), encoding="utf-8")
+    with language(lang):
+        index.write_text(fleet_index(summary), encoding="utf-8")
     failed = summary[~summary["ok"].astype(bool)]
     if len(failed):
         log.warning("%d of %d bundle(s) failed: %s", len(failed), len(summary), ", ".join(failed["bundle"]))
@@ -276,7 +282,9 @@ def _run_dask(jobs: list[tuple[Any, ...]], scheduler: str | Any, bar: Any) -> li
     try:
         from distributed import Client, as_completed
     except ImportError as exc:
-        raise ReportError("--scheduler needs dask.distributed: pip install 'dask[distributed]'") from exc
+        raise ReportError(
+            Message("--scheduler needs dask.distributed: pip install 'dask[distributed]'")
+        ) from exc
     own = not isinstance(scheduler, Client)
     client: Any = Client(scheduler, set_as_default=False) if own else scheduler
     records = []
@@ -329,21 +337,38 @@ def fleet_index(summary: pd.DataFrame) -> str:
             if r.get("confidence") is None or pd.isna(r.get("confidence"))
             else f"{100 * float(r['confidence']):.0f} %"
         )
-        status = "ok" if r.get("ok") else f"failed: {r.get('error') or ''}"
+        status = _("ok") if r.get("ok") else _("failed: {error}").format(error=r.get("error") or "")
+        cause = _("no failure found") if r.get("cause") == NO_FAILURE.lower() else r.get("cause")
         rows.append(
-            f'<tr class="{"ok" if r.get("ok") else "state-fail"}"><td>{link}</td><td>{esc(r.get("cause"))}</td><td>{esc(conf)}</td>'
+            f'<tr class="{"ok" if r.get("ok") else "state-fail"}"><td>{link}</td><td>{esc(cause)}</td><td>{esc(conf)}</td>'
             f"<td>{esc(r.get('failed_stage'))}</td><td>{esc(r.get('instance'))}</td><td>{esc(r.get('os'))}</td>"
             f"<td>{esc(r.get('multipass_version'))}</td><td>{esc(status)}</td></tr>"
         )
     n_ok = int(summary["ok"].astype(bool).sum()) if len(summary) else 0
-    chart = _figure_img(plots.fleet_causes(summary), "root causes by count and by OS / Multipass version")
-    body = (
-        f"<h1>Fleet summary: {len(summary)} bundle(s)</h1>"
-        f"<p>{n_ok} report(s) complete, {len(summary) - n_ok} failed. Data: <code>fleet.csv</code>"
-        + (", <code>fleet.parquet</code>, <code>json/</code>, <code>parquet/</code>" if len(summary) else "")
-        + ".</p>"
-        f"<h2>Causes</h2>{chart}<h2>Bundles</h2>"
-        '<table class="fleet"><thead><tr><th>bundle</th><th>cause</th><th>confidence</th><th>failed stage</th><th>instance</th>'
-        f"<th>OS</th><th>Multipass</th><th>report</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    chart = _figure_img(plots.fleet_causes(summary), _("root causes by count and by OS / Multipass version"))
+    files = "<code>fleet.csv</code>" + (
+        ", <code>fleet.parquet</code>, <code>json/</code>, <code>parquet/</code>" if len(summary) else ""
     )
-    return page(f"mpkit fleet summary ({len(summary)} bundles)", body)
+    done = _("{ok} report(s) complete, {failed} failed. Data: {files}.").format(
+        ok=n_ok, failed=len(summary) - n_ok, files=files
+    )
+    head = "".join(
+        f"<th>{esc(_(h))}</th>"
+        for h in (
+            N_("bundle"),
+            N_("cause"),
+            N_("confidence"),
+            N_("failed stage"),
+            N_("instance"),
+            N_("OS"),
+            "Multipass",
+            N_("report"),
+        )
+    )
+    body = (
+        f"<h1>{esc(_('Fleet summary: {n} bundle(s)').format(n=len(summary)))}</h1>"
+        f"<p>{done}</p>"
+        f"<h2>{esc(_('Causes'))}</h2>{chart}<h2>{esc(_('Bundles'))}</h2>"
+        f'<table class="fleet"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+    )
+    return page(_("mpkit fleet summary ({n} bundles)").format(n=len(summary)), body)

@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from .. import plots
+from ..i18n import N_, _, current_language
 
 HTML_CSP = (
     "default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'none'; font-src 'none'; "
@@ -60,17 +61,18 @@ def empty_note(message: str) -> str:
     return f'<p class="empty">{esc(message)}</p>'
 
 
-def table(df: pd.DataFrame, *, max_rows: int = 60, empty: str = "nothing to show", cls: str = "data") -> str:
+def table(
+    df: pd.DataFrame, *, max_rows: int = 60, empty: str = N_("nothing to show"), cls: str = "data"
+) -> str:
     """``df`` as an escaped HTML table of at most ``max_rows`` rows (with a note on the rest)."""
     if df is None or df.empty:
-        return f'<p class="empty">{esc(empty)}</p>'
+        return f'<p class="empty">{esc(_(empty))}</p>'
     shown = df.head(max_rows).astype("object")
     shown = shown.where(shown.notna(), "")
     body = shown.to_html(index=False, escape=True, border=0, classes=cls, na_rep="", justify="left")
     if len(df) > max_rows:
-        body += (
-            f'<p class="more">{len(df) - max_rows} more rows not shown (see the frames / --json export)</p>'
-        )
+        more = _("{n} more rows not shown (see the frames / --json export)").format(n=len(df) - max_rows)
+        body += f'<p class="more">{esc(more)}</p>'
     return body
 
 
@@ -113,13 +115,34 @@ footer{color:var(--muted);font-size:12px;margin-top:3em;border-top:1px solid var
 """
 
 
-def page(title: str, body: str, *, banner: str = "") -> str:
-    """A complete, self-contained HTML document: no script, a CSP that forbids scripts and fetches."""
+#: fonts for Chinese text, tried in order (the first is Debian's fonts-noto-cjk); installed fonts
+#: only, nothing is fetched
+CJK_FONTS = '"Noto Sans CJK SC","Source Han Sans SC","PingFang SC","Hiragino Sans GB","Microsoft YaHei"'
+#: the extra style of a page in Chinese: the Latin font first (DejaVu for code), then a CJK font
+CSS_ZH = (
+    f'body{{font-family:-apple-system,"Segoe UI",Roboto,"DejaVu Sans",{CJK_FONTS},Arial,sans-serif}}'
+    f'code,pre{{font-family:"DejaVu Sans Mono",Menlo,Consolas,"Noto Sans Mono CJK SC",{CJK_FONTS},monospace}}'
+    # Chinese can break between any two characters, so cells are sized by their words instead
+    "th,td{word-break:normal;overflow-wrap:break-word}thead th{white-space:nowrap}"
+)
+
+
+def page(title: str, body: str, *, banner: str = "", lang: str | None = None) -> str:
+    """A complete, self-contained HTML document: no script, a CSP that forbids scripts and fetches.
+
+    ``lang`` (default: the current language) goes into ``<html lang>``; a Chinese page also gets a
+    font stack with a CJK font.
+    """
+    lang = lang or current_language()
+    css = CSS + (CSS_ZH if lang == "zh-CN" else "")
+    footer = _(
+        "Made by mpkit from a diagnostic bundle. This file has no scripts and loads nothing from the network."
+    )
     return (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f'<!DOCTYPE html>\n<html lang="{esc(lang)}"><head><meta charset="utf-8">'
         f'<meta http-equiv="Content-Security-Policy" content="{HTML_CSP}">'
         '<meta name="referrer" content="no-referrer"><meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{esc(title)}</title><style>{CSS}</style></head>\n<body><main>{banner}{body}"
-        "<footer>Made by mpkit from a diagnostic bundle. This file has no scripts and loads nothing from the network.</footer>"
+        f"<title>{esc(title)}</title><style>{css}</style></head>\n<body><main>{banner}{body}"
+        f"<footer>{esc(footer)}</footer>"
         "</main></body></html>\n"
     )

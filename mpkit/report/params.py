@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from ..errors import BundleError, ReportError
+from ..i18n import SUPPORTED_LANGUAGES, Message, resolve_language
 from ..samples import sample
 
 if TYPE_CHECKING:
@@ -61,6 +62,9 @@ PARAMETERS: dict[str, Param] = {
     "until": Param((str, pd.Timestamp), None, "show events up to this time"),
     "redact": Param((bool,), False, "pseudonymise host names, user names, MACs and LAN IPs in the report"),
     "title": Param((str,), None, "report title (None: derived from the bundle name)"),
+    "lang": Param(
+        (str,), None, "language of the report: en or zh-CN (None: MPKIT_LANG, else the locale, else English)"
+    ),
 }
 
 
@@ -71,11 +75,19 @@ def _parse_time(name: str, value: Any) -> str | None:
         ts = pd.Timestamp(value)
     except (TypeError, ValueError) as exc:
         raise ReportError(
-            f"parameter {name}={value!r} is not a time; use ISO 8601 such as 2024-09-18T13:57:00"
+            Message(
+                "parameter {name}={value!r} is not a time; use ISO 8601 such as 2024-09-18T13:57:00",
+                name=name,
+                value=value,
+            )
         ) from exc
     if ts is pd.NaT:
         raise ReportError(
-            f"parameter {name}={value!r} is not a time; use ISO 8601 such as 2024-09-18T13:57:00"
+            Message(
+                "parameter {name}={value!r} is not a time; use ISO 8601 such as 2024-09-18T13:57:00",
+                name=name,
+                value=value,
+            )
         )
     return ts.isoformat()
 
@@ -87,11 +99,15 @@ def validate_parameters(params: dict[str, Any]) -> dict[str, Any]:
     strings) that papermill can inject. Raises :class:`ReportError` naming the bad parameter.
     """
     if not isinstance(params, dict):
-        raise ReportError("parameters must be a dict of name → value")
+        raise ReportError(Message("parameters must be a dict of name → value"))
     unknown = sorted(set(params) - set(PARAMETERS))
     if unknown:
         raise ReportError(
-            f"unknown report parameter(s): {', '.join(unknown)}; known: {', '.join(PARAMETERS)}"
+            Message(
+                "unknown report parameter(s): {unknown}; known: {known}",
+                unknown=", ".join(unknown),
+                known=", ".join(PARAMETERS),
+            )
         )
     out: dict[str, Any] = {}
     for name, spec in PARAMETERS.items():
@@ -100,10 +116,22 @@ def validate_parameters(params: dict[str, Any]) -> dict[str, Any]:
             out[name] = None
             continue
         if isinstance(value, bool) and bool not in spec.types:
-            raise ReportError(f"parameter {name} must be {_typenames(spec.types)} or None, not a bool")
+            raise ReportError(
+                Message(
+                    "parameter {name} must be {typenames} or None, not a bool",
+                    name=name,
+                    typenames=_typenames(spec.types),
+                )
+            )
         if not isinstance(value, spec.types):
             raise ReportError(
-                f"parameter {name} must be {_typenames(spec.types)}, not {type(value).__name__} ({value!r})"
+                Message(
+                    "parameter {name} must be {typenames}, not {type} ({value!r})",
+                    name=name,
+                    typenames=_typenames(spec.types),
+                    type=type(value).__name__,
+                    value=value,
+                )
             )
         out[name] = value
     if out["redact"] is None:
@@ -118,34 +146,55 @@ def validate_parameters(params: dict[str, Any]) -> dict[str, Any]:
         p = Path(raw).expanduser()
         if not p.exists():
             raise ReportError(
-                f"bundle {raw!r} does not exist; give a bundle directory, archive or artifact file"
+                Message(
+                    "bundle {raw!r} does not exist; give a bundle directory, archive or artifact file",
+                    raw=raw,
+                )
             )
         out["bundle"] = str(p.resolve())
     if out["instance"] is not None and not out["instance"].strip():
-        raise ReportError("parameter instance is empty; give an instance name or leave it out")
+        raise ReportError(Message("parameter instance is empty; give an instance name or leave it out"))
     if out["attempt"] is not None and out["attempt"] < 1:
         raise ReportError(
-            f"parameter attempt must be ≥ 1 (attempts are numbered from 1), not {out['attempt']}"
+            Message(
+                "parameter attempt must be ≥ 1 (attempts are numbered from 1), not {attempt}",
+                attempt=out["attempt"],
+            )
         )
     out["since"] = _parse_time("since", out["since"])
     out["until"] = _parse_time("until", out["until"])
     if out["since"] and out["until"]:
         a, b = pd.Timestamp(out["since"]), pd.Timestamp(out["until"])
         if (a.tzinfo is None) != (b.tzinfo is None):
-            raise ReportError("since and until must both carry a UTC offset or both have none")
+            raise ReportError(Message("since and until must both carry a UTC offset or both have none"))
         if a > b:
-            raise ReportError(f"since ({out['since']}) is after until ({out['until']})")
+            raise ReportError(
+                Message("since ({since}) is after until ({until})", since=out["since"], until=out["until"])
+            )
     if out["title"] is not None and len(out["title"]) > 200:
-        raise ReportError("parameter title is longer than 200 characters")
+        raise ReportError(Message("parameter title is longer than 200 characters"))
+    try:
+        out["lang"] = resolve_language(out["lang"])
+    except ValueError as exc:
+        raise ReportError(
+            Message(
+                "parameter lang={lang!r} is not a language mpkit speaks; use one of {choices}",
+                lang=out["lang"],
+                choices=", ".join(SUPPORTED_LANGUAGES),
+            )
+        ) from exc
     return out
 
 
 def _typenames(types: tuple[type, ...]) -> str:
     names = {
-        "PathLike": "a path",
-        "str": "a string",
-        "int": "an integer",
-        "bool": "true/false",
-        "Timestamp": "a time",
+        "PathLike": Message("a path"),
+        "str": Message("a string"),
+        "int": Message("an integer"),
+        "bool": Message("true/false"),
+        "Timestamp": Message("a time"),
     }
-    return " or ".join(names.get(t.__name__, t.__name__) for t in types)
+    found = [names.get(t.__name__, t.__name__) for t in types]
+    if len(found) == 2:
+        return Message("{first} or {second}", first=found[0], second=found[1])
+    return Message.joined(", ", found)

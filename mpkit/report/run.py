@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ReportError
+from ..i18n import Message, _, language
 from .context import redactor_class
 from .markup import clip, esc, page
 from .params import DIAGNOSIS_MIME, validate_parameters
@@ -37,7 +38,9 @@ def notebook_path(name: str = "diagnose") -> Path:
 
     p = package_path("notebooks", f"{name}.ipynb")
     if not p.is_file():
-        raise ReportError(f"notebook {p} is missing from this installation; reinstall mpkit")
+        raise ReportError(
+            Message("notebook {path} is missing from this installation; reinstall mpkit", path=p)
+        )
     return p
 
 
@@ -183,12 +186,25 @@ def _error_banner(error: BaseException | None) -> str:
         return ""
     ename = getattr(error, "ename", type(error).__name__)
     evalue = getattr(error, "evalue", str(error))
-    return (
-        '<div class="mpkit-error-banner" role="alert" id="mpkit-error"><h2>This report is incomplete</h2>'
-        f"<p>A step of the report failed: <strong>{esc(ename)}</strong>: {esc(clip(evalue, 600))}</p>"
-        "<p>Everything up to the failure is shown below; the error and its traceback are shown where it happened. "
-        "Sections after it are missing.</p></div>"
+    failed = _("A step of the report failed: <strong>{error_type}</strong>: {error}").format(
+        error_type=esc(ename), error=esc(clip(evalue, 600))
     )
+    rest = _(
+        "Everything up to the failure is shown below; the error and its traceback are shown where it happened. "
+        "Sections after it are missing."
+    )
+    return (
+        '<div class="mpkit-error-banner" role="alert" id="mpkit-error">'
+        f"<h2>{esc(_('This report is incomplete'))}</h2><p>{failed}</p><p>{esc(rest)}</p></div>"
+    )
+
+
+def translate_markdown(nb: Any) -> Any:
+    """The notebook's markdown cells (the report's headings) in the current language, in place."""
+    for c in nb.cells:
+        if c.get("cell_type") == "markdown" and c.get("source"):
+            c["source"] = _(c["source"])
+    return nb
 
 
 _SCRIPT_TAG = re.compile(r"<script\b[^>]*>.*?</script\s*>|<script\b[^>]*/?>", re.I | re.S)
@@ -199,7 +215,7 @@ def export_html(nb: Any, *, title: str, error: BaseException | None = None) -> s
     from nbconvert import HTMLExporter
     from nbconvert.preprocessors import TagRemovePreprocessor
 
-    nb = _strip_papermill_banner(nb)
+    nb = translate_markdown(_strip_papermill_banner(nb))
     exporter = HTMLExporter(
         template_name="basic",
         exclude_input=True,
@@ -287,7 +303,9 @@ def run_report(
         payload = diagnosis_from_notebook(nb)
         title = (payload or {}).get("bundle") or Path(params["bundle"]).name
         heading = params.get("title") if not params.get("redact") else None
-        html_text = export_html(nb, title=heading or f"mpkit report: {title}", error=error)
+        with language(params.get("lang")):
+            default = _("mpkit report: {title}").format(title=title)
+            html_text = export_html(nb, title=heading or default, error=error)
         output.write_text(html_text, encoding="utf-8")
         if keep_notebook:
             nbformat.write(nb, str(output.with_suffix(".ipynb")))
@@ -304,13 +322,15 @@ def report(
     until: str | None = None,
     redact: bool = False,
     title: str | None = None,
+    lang: str | None = None,
     keep_notebook: bool = False,
     quiet: bool = False,
     timeout: int = 600,
 ) -> Path:
     """Execute the diagnosis notebook on ``bundle_path`` and write one self-contained HTML file.
 
-    Parameters are validated before any kernel starts. On a failing cell the partial HTML (with an
+    ``lang`` is the report's language (``en`` or ``zh-CN``; None: ``MPKIT_LANG``, else the locale,
+    else English). Parameters are validated before any kernel starts. On a failing cell the partial HTML (with an
     error banner) is still written, then :class:`ReportError` is raised. ``keep_notebook`` also keeps
     the executed notebook beside the HTML (same name, ``.ipynb``). Returns the HTML path.
     """
@@ -323,17 +343,25 @@ def report(
             "until": until,
             "redact": redact,
             "title": title,
+            "lang": lang,
         }
     )
     if params["redact"]:
         redactor_class()
     if not isinstance(timeout, int) or timeout <= 0:
-        raise ReportError(f"timeout must be a positive number of seconds, not {timeout!r}")
+        raise ReportError(
+            Message("timeout must be a positive number of seconds, not {timeout!r}", timeout=timeout)
+        )
     run = run_report(params, Path(output), keep_notebook=keep_notebook, quiet=quiet, timeout=timeout)
     if run.error is not None:
         ename = getattr(run.error, "ename", type(run.error).__name__)
         evalue = getattr(run.error, "evalue", str(run.error))
         raise ReportError(
-            f"the report notebook failed ({ename}: {clip(evalue, 300)}); the partial report is in {run.html}"
+            Message(
+                "the report notebook failed ({ename}: {evalue}); the partial report is in {html}",
+                ename=ename,
+                evalue=clip(evalue, 300),
+                html=run.html,
+            )
         )
     return run.html

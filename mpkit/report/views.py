@@ -9,7 +9,7 @@ the checklist, the remediation ladder, …) are code.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -17,13 +17,14 @@ import pandas as pd
 
 from ..derived import derive
 from ..errors import ReportError
+from ..i18n import N_, Message, _, current_language, localize, separator
 from .context import ReportContext
 from .markup import Html, clip, empty_note, esc, fmt_time, link, table
 from .params import DIAGNOSIS_MIME, diagnosis_payload
 
 if TYPE_CHECKING:
     from ..bundle import Bundle
-    from ..diagnose.model import Diagnosis
+    from ..diagnose.model import Diagnosis, Step
 
 
 # ------------------------------------------------------------------------------------------------
@@ -47,7 +48,7 @@ class TableSpec:
     source: str
     columns: tuple[str, ...] = ()
     title: str = ""
-    empty: str = "nothing to show"
+    empty: str = N_("nothing to show")
     sort: tuple[str, ...] = ()
     descending: bool = False
     order: Callable[[pd.DataFrame], pd.DataFrame] | None = None
@@ -96,9 +97,9 @@ def source_rows(ctx: ReportContext, source: str) -> pd.DataFrame:
 def render_table(ctx: ReportContext, spec: TableSpec, rows: pd.DataFrame | None = None) -> str:
     """Table ``spec`` as escaped HTML, from ``rows`` when given, else from its source."""
     f = source_rows(ctx, spec.source) if rows is None else rows
-    head = f"<h4>{esc(spec.title)}</h4>" if spec.title else ""
+    head = f"<h4>{esc(_(spec.title))}</h4>" if spec.title else ""
     if f is None or f.empty:
-        return head + empty_note(spec.empty)
+        return head + empty_note(_(spec.empty))
     if spec.order is not None:
         f = spec.order(f)
     elif spec.sort:
@@ -112,7 +113,8 @@ def render_table(ctx: ReportContext, spec: TableSpec, rows: pd.DataFrame | None 
         for c, n in spec.clip:
             t[c] = t[c].map(lambda s, n=n: clip(s, n))
     if spec.labels:
-        t = t.rename(columns={k: v.format(tz=ctx.tz) for k, v in spec.labels})
+        t = t.rename(columns={k: _(v).format(tz=_(ctx.tz)) for k, v in spec.labels})
+    t = column_labels(t)
     if spec.decimals is not None:
         t = t.round(spec.decimals)
     return head + intro + table(t, max_rows=spec.max_rows)
@@ -127,7 +129,88 @@ def render_view(ctx: ReportContext, view: TableView) -> Html:
         rows = source_rows(ctx, spec.source)
         if len(rows):
             parts.append(render_table(ctx, spec, rows))
-    return Html("".join(parts) if parts else empty_note(view.missing))
+    return Html("".join(parts) if parts else empty_note(_(view.missing)))
+
+
+#: what a frame column is called in a report that is not in English (English shows the column names)
+COLUMN_LABELS: dict[str, str] = {
+    "instance": N_("instance"),
+    "attempt": N_("attempt"),
+    "outcome": N_("outcome"),
+    "stage_reached": N_("stage reached"),
+    "daemon_version": N_("daemon version"),
+    "mac": N_("MAC"),
+    "arp_lookups": N_("ARP lookups"),
+    "ip_failures": N_("IP lookup failures"),
+    "client_error": N_("client error"),
+    "mac_via": N_("MAC from"),
+    "lease_ip": N_("lease IP"),
+    "lease_count": N_("leases"),
+    "arp_ip": N_("ARP IP"),
+    "arp_interface": N_("ARP interface"),
+    "dhcp_acked_ip": N_("DHCP-acknowledged IP"),
+    "listed_ip": N_("listed IP"),
+    "guest_ip": N_("guest IP"),
+    "guest_ip_via": N_("guest IP from"),
+    "ff_leases_nearby": N_("ff leases nearby"),
+    "source": N_("source"),
+    "type": N_("type"),
+    "ip": N_("IP"),
+    "message": N_("message"),
+    "file": N_("file"),
+    "line": N_("line"),
+    "name": N_("name"),
+    "is_bridge": N_("bridge"),
+    "up": N_("up"),
+    "status": N_("status"),
+    "inet_all": N_("addresses"),
+    "members": N_("members"),
+    "mtu": N_("MTU"),
+    "family": N_("family"),
+    "destination": N_("destination"),
+    "gateway": N_("gateway"),
+    "interface": N_("interface"),
+    "is_default": N_("default"),
+    "via_tunnel": N_("via tunnel"),
+    "flags": N_("flags"),
+    "metric": N_("metric"),
+    "setting": N_("setting"),
+    "enabled": N_("enabled"),
+    "value": N_("value"),
+    "app": N_("app"),
+    "allowed": N_("allowed"),
+    "number": N_("number"),
+    "action": N_("action"),
+    "direction": N_("direction"),
+    "proto": N_("protocol"),
+    "dst_port": N_("destination port"),
+    "drops_dhcp": N_("drops DHCP"),
+    "rule": N_("rule"),
+    "tool": N_("tool"),
+    "active": N_("active"),
+    "zone": N_("zone"),
+    "table": N_("table"),
+    "chain": N_("chain"),
+    "policy": N_("policy"),
+    "dport": N_("destination port"),
+    "kind": N_("kind"),
+    "recognised_by": N_("recognised by"),
+    "bytes": N_("bytes"),
+    "lines": N_("lines"),
+    "parsed": N_("parsed"),
+    "ignored": N_("ignored"),
+    "rejected": N_("rejected"),
+    "decode_errors": N_("decode errors"),
+    "truncated": N_("truncated"),
+    "reject_sample": N_("rejected sample"),
+}
+
+
+def column_labels(t: pd.DataFrame) -> pd.DataFrame:
+    """``t`` with its columns named for the reader: as they are in English, translated otherwise."""
+    if current_language() == "en":
+        return t
+    return t.rename(columns=lambda c: _(COLUMN_LABELS[c]) if c in COLUMN_LABELS else c)
 
 
 def _routes_order(f: pd.DataFrame) -> pd.DataFrame:
@@ -140,9 +223,9 @@ def _routes_order(f: pd.DataFrame) -> pd.DataFrame:
 def _tunnel_note(f: pd.DataFrame) -> str:
     n_tun = int(f["via_tunnel"].astype("boolean").fillna(False).sum())
     return (
-        f"<p><strong>{n_tun} route(s) go through a tunnel (VPN).</strong></p>"
+        "<p><strong>" + esc(_("{n} route(s) go through a tunnel (VPN).").format(n=n_tun)) + "</strong></p>"
         if n_tun
-        else "<p>No route goes through a tunnel (VPN).</p>"
+        else f"<p>{esc(_('No route goes through a tunnel (VPN).'))}</p>"
     )
 
 
@@ -163,13 +246,13 @@ ATTEMPTS = TableSpec(
         "ip_failures",
         "client_error",
     ),
-    empty="no start attempt in the bundle (or in the window)",
+    empty=N_("no start attempt in the bundle (or in the window)"),
     times=("started_at", "ended_at"),
     labels=(
-        ("started_at", "started ({tz})"),
-        ("ended_at", "ended ({tz})"),
-        ("duration_s", "duration (s)"),
-        ("ip_wait_s", "IP wait (s)"),
+        ("started_at", N_("started ({tz})")),
+        ("ended_at", N_("ended ({tz})")),
+        ("duration_s", N_("duration (s)")),
+        ("ip_wait_s", N_("IP wait (s)")),
     ),
     decimals=1,
     max_rows=40,
@@ -190,21 +273,21 @@ ENTITIES = TableSpec(
         "guest_ip_via",
         "ff_leases_nearby",
     ),
-    title="Who is who (MAC ↔ lease ↔ ARP ↔ IP)",
-    empty="the instance's MAC could not be tied to any lease, ARP entry or IP",
+    title=N_("Who is who (MAC ↔ lease ↔ ARP ↔ IP)"),
+    empty=N_("the instance's MAC could not be tied to any lease, ARP entry or IP"),
 )
 #: the rows are the DHCP messages of the focused MAC (chosen by :func:`dhcp_table`)
 DHCP_MESSAGES = TableSpec(
     "dhcp_messages",
     times=("time",),
     clip=(("message", 160),),
-    labels=(("time", "time ({tz})"),),
+    labels=(("time", N_("time ({tz})")),),
     max_rows=40,
 )
 INTERFACES = TableSpec(
     "interfaces",
     columns=("name", "is_bridge", "up", "status", "inet_all", "mac", "members", "mtu", "file"),
-    empty="No interface listing (ifconfig.txt / ip-addr.json) in the bundle.",
+    empty=N_("No interface listing (ifconfig.txt / ip-addr.json) in the bundle."),
     sort=("is_bridge", "up"),
     descending=True,
     max_rows=30,
@@ -212,7 +295,7 @@ INTERFACES = TableSpec(
 ROUTES = TableSpec(
     "routes",
     columns=("family", "destination", "gateway", "interface", "is_default", "via_tunnel", "flags", "metric"),
-    empty="No routing table (routes.txt) in the bundle.",
+    empty=N_("No routing table (routes.txt) in the bundle."),
     order=_routes_order,
     intro=_tunnel_note,
     max_rows=30,
@@ -220,13 +303,13 @@ ROUTES = TableSpec(
 APP_FIREWALL = TableSpec(
     "firewall",
     columns=("setting", "enabled", "value", "app", "allowed"),
-    title="macOS application firewall",
+    title=N_("macOS application firewall"),
     max_rows=30,
 )
 PF_RULES = TableSpec(
     "pf_rules",
     columns=("number", "action", "direction", "interface", "proto", "dst_port", "drops_dhcp", "rule"),
-    title="pf rules",
+    title=N_("pf rules"),
     sort=("drops_dhcp",),
     descending=True,
     max_rows=30,
@@ -247,7 +330,7 @@ HOST_FIREWALL = TableSpec(
         "drops_dhcp",
         "rule",
     ),
-    title="Linux host firewall",
+    title=N_("Linux host firewall"),
     sort=("drops_dhcp",),
     descending=True,
     max_rows=30,
@@ -267,8 +350,8 @@ COVERAGE = TableSpec(
         "truncated",
         "reject_sample",
     ),
-    title="Collected and parsed",
-    empty="no artifact recognised",
+    title=N_("Collected and parsed"),
+    empty=N_("no artifact recognised"),
     max_rows=100,
 )
 
@@ -279,7 +362,7 @@ TABLE_VIEWS: dict[str, TableView] = {
     "routes_table": TableView((ROUTES,)),
     "firewall_table": TableView(
         (APP_FIREWALL, PF_RULES, HOST_FIREWALL),
-        missing="No firewall state (firewall.txt, pf-rules.txt, host-firewall.txt) in the bundle.",
+        missing=N_("No firewall state (firewall.txt, pf-rules.txt, host-firewall.txt) in the bundle."),
     ),
 }
 
@@ -311,11 +394,17 @@ def dhcp_table(ctx: ReportContext) -> Html:
     if ctx.mac and len(msgs):
         msgs = msgs[msgs["mac"].astype("object") == ctx.mac]
     if len(msgs):
-        out += f"<h4>DHCP messages for {esc(ctx.mac or 'any MAC')}</h4>" + render_table(
-            ctx, DHCP_MESSAGES, msgs
+        out += (
+            "<h4>"
+            + esc(_("DHCP messages for {mac}").format(mac=ctx.mac or _("any MAC")))
+            + "</h4>"
+            + render_table(ctx, DHCP_MESSAGES, msgs)
         )
     else:
-        out += f'<p class="empty">No DHCP message for {esc(ctx.mac or "the instance")} was captured (no bootpd log, dnsmasq journal or tcpdump).</p>'
+        none = _(
+            "No DHCP message for {mac} was captured (no bootpd log, dnsmasq journal or tcpdump)."
+        ).format(mac=ctx.mac or _("the instance"))
+        out += f'<p class="empty">{esc(none)}</p>'
     return Html(out)
 
 
@@ -339,25 +428,30 @@ def emit(ctx: ReportContext, diagnosis: Diagnosis) -> None:
 def header(ctx: ReportContext) -> Html:
     """Title and the facts a maintainer wants first: OS and Multipass version, instance, clock, window."""
     h = ctx.bundle.host
-    os_text = " ".join(x for x in (h.os_name or h.platform or "", h.os_version or "") if x) or "unknown"
+    os_text = " ".join(x for x in (h.os_name or h.platform or "", h.os_version or "") if x) or _("unknown")
     facts = [
-        ("Bundle", ctx.name),
-        ("Instance", ctx.instance or "(not identified)"),
-        ("Host OS", os_text + (f" ({h.arch})" if h.arch else "")),
-        ("Multipass", h.multipass_version or "unknown"),
-        ("Driver", h.driver or "not collected"),
-        ("Clock", f"{ctx.tz}: {ctx.clock_note}"),
+        (_("Bundle"), ctx.name),
+        (_("Instance"), ctx.instance or _("(not identified)")),
+        (_("Host OS"), os_text + (f" ({h.arch})" if h.arch else "")),
+        ("Multipass", h.multipass_version or _("unknown")),
+        (_("Driver"), h.driver or _("not collected")),
+        (_("Clock"), f"{_(ctx.tz)}: {localize(ctx.clock_note)}"),
     ]
     if ctx.since is not None or ctx.until is not None:
         facts.append(
             (
-                "Window",
-                f"{fmt_time(ctx.since) or 'start'} → {fmt_time(ctx.until) or 'end'} ({ctx.tz}); "
-                "the diagnosis uses the whole bundle, charts and tables only the window",
+                _("Window"),
+                _(
+                    "{since} → {until} ({tz}); the diagnosis uses the whole bundle, charts and tables only the window"
+                ).format(
+                    since=fmt_time(ctx.since) or _("start"),
+                    until=fmt_time(ctx.until) or _("end"),
+                    tz=_(ctx.tz),
+                ),
             )
         )
     rows = "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in facts)
-    notes = "".join(f'<p class="note">{esc(n)}</p>' for n in ctx.notes)
+    notes = "".join(f'<p class="note">{esc(localize(n))}</p>' for n in ctx.notes)
     return Html(
         f'<header class="mpkit-header"><h1>{esc(ctx.title)}</h1><table class="facts">{rows}</table>{notes}</header>'
     )
@@ -369,78 +463,105 @@ def verdict(ctx: ReportContext) -> Html:
     rc = d.root_cause
     pct = round(100 * rc.confidence)
     ev = "".join(
-        f"<li><code>{esc(e.artifact)}</code> {esc(e.locator)}: <q>{esc(clip(e.excerpt, 240))}</q></li>"
+        f"<li><code>{esc(e.artifact)}</code> "
+        + _("{locator}: <q>{excerpt}</q>").format(
+            locator=esc(localize(e.locator)), excerpt=esc(clip(localize(e.excerpt), 240))
+        )
+        + "</li>"
         for e in rc.evidence[:4]
     )
-    cons = f"<p>Consequences (not causes): {esc(', '.join(rc.consequences))}</p>" if rc.consequences else ""
+    cons = (
+        f"<p>{esc(_('Consequences (not causes): {causes}').format(causes=', '.join(rc.consequences)))}</p>"
+        if rc.consequences
+        else ""
+    )
     cls = "unknown" if rc.id == "unknown" else ("strong" if rc.confidence >= 0.7 else "weak")
+    stage_instance = _(
+        "failed stage: <strong>{stage}</strong> · instance: <strong>{instance}</strong>"
+    ).format(stage=esc(d.failed_stage), instance=esc(d.instance or _("unknown")))
     if rc.title.startswith("No failure found"):  # nothing failed: no cause, no confidence in one
         head = (
-            f'<p class="cause-label">Result</p><h2 class="cause">{esc(rc.title)}</h2>'
-            f'<p class="confidence">failed stage: <strong>{esc(d.failed_stage)}</strong> · instance: '
-            f"<strong>{esc(d.instance or 'unknown')}</strong></p>"
+            f'<p class="cause-label">{esc(_("Result"))}</p><h2 class="cause">{esc(localize(rc.title))}</h2>'
+            f'<p class="confidence">{stage_instance}</p>'
         )
-        no_ev = "<p>No failure sign anywhere in the bundle.</p>"
+        no_ev = f"<p>{esc(_('No failure sign anywhere in the bundle.'))}</p>"
     else:
+        confidence = _("Confidence: {pct} % ({words})").format(pct=pct, words=_(d.confidence_words))
         head = (
-            f'<p class="cause-label">Most likely cause</p><h2 class="cause">{esc(rc.title)} '
+            f'<p class="cause-label">{esc(_("Most likely cause"))}</p><h2 class="cause">{esc(localize(rc.title))} '
             f'<span class="cause-id">({esc(rc.id)})</span></h2>'
-            f'<p class="confidence"><strong>Confidence: {pct} % ({esc(d.confidence_words)})</strong> · failed stage: '
-            f"<strong>{esc(d.failed_stage)}</strong> · instance: <strong>{esc(d.instance or 'unknown')}</strong></p>"
+            f'<p class="confidence"><strong>{esc(confidence)}</strong> · {stage_instance}</p>'
         )
-        no_ev = "<p>No single line of evidence supports this cause.</p>"
+        no_ev = f"<p>{esc(_('No single line of evidence supports this cause.'))}</p>"
     return Html(
         f'<section id="verdict" class="verdict {cls}">{head}'
-        f'<p class="summary">{esc(rc.summary)}</p>{cons}'
-        + (f"<p>Evidence:</p><ul>{ev}</ul>" if ev else no_ev)
-        + "".join(f'<p class="note">{esc(n)}</p>' for n in d.notes)
+        f'<p class="summary">{esc(localize(rc.summary))}</p>{cons}'
+        + (f"<p>{esc(_('Evidence:'))}</p><ul>{ev}</ul>" if ev else no_ev)
+        + "".join(f'<p class="note">{esc(localize(n))}</p>' for n in d.notes)
         + "</section>"
     )
 
 
 _STATE_ICON = {
-    "fail": "✗ fail",
-    "warn": "! warn",
-    "pass": "✓ pass",
-    "not-collected": "? not collected",
-    "could-not-parse": "? unreadable",
-    "not-applicable": "– n/a",
+    "fail": N_("✗ fail"),
+    "warn": N_("! warn"),
+    "pass": N_("✓ pass"),
+    "not-collected": N_("? not collected"),
+    "could-not-parse": N_("? unreadable"),
+    "not-applicable": N_("– n/a"),
 }
+#: the check states as the checklist's count names them (English: the state ids)
+_STATE_WORDS = (
+    N_("fail"),
+    N_("warn"),
+    N_("pass"),
+    N_("not-collected"),
+    N_("could-not-parse"),
+    N_("not-applicable"),
+)
 
 
 def checklist(ctx: ReportContext) -> Html:
     """The doctor-style checklist: every check with its state, summary and evidence."""
     d = _need(ctx)
     if not d.checks:
-        return Html('<p class="empty">The diagnosis ran no check.</p>')
+        return Html(f'<p class="empty">{esc(_("The diagnosis ran no check."))}</p>')
     from ..diagnose.model import STATES
 
     order = {s: i for i, s in enumerate(STATES)}
     checks = sorted(d.checks, key=lambda c: (order.get(c.state, 99), c.id))
-    head = "<thead><tr><th>state</th><th>check</th><th>finding</th><th>evidence</th></tr></thead>"
+    head = (
+        "<thead><tr>"
+        + "".join(f"<th>{esc(_(h))}</th>" for h in (N_("state"), N_("check"), N_("finding"), N_("evidence")))
+        + "</tr></thead>"
+    )
 
     def rows(cs: list[Any]) -> str:
         out = []
         for c in cs:
-            ev = "<br>".join(f"<code>{esc(e.artifact)}</code> {esc(e.locator)}" for e in c.evidence[:3])
+            ev = "<br>".join(
+                f"<code>{esc(e.artifact)}</code> {esc(localize(e.locator))}" for e in c.evidence[:3]
+            )
             out.append(
-                f'<tr class="state-{esc(c.state)}"><td class="state">{esc(_STATE_ICON.get(c.state, c.state))}</td>'
-                f"<td>{esc(c.title)}<br><small><code>{esc(c.id)}</code></small></td><td>{esc(c.summary)}</td><td>{ev}</td></tr>"
+                f'<tr class="state-{esc(c.state)}"><td class="state">{esc(_(_STATE_ICON.get(c.state, c.state)))}</td>'
+                f"<td>{esc(_(c.title))}<br><small><code>{esc(c.id)}</code></small></td>"
+                f"<td>{esc(localize(c.summary))}</td><td>{ev}</td></tr>"
             )
         return "".join(out)
 
     quiet = {"pass", "not-applicable"}
     loud = [c for c in checks if c.state not in quiet]
     calm = [c for c in checks if c.state in quiet]
-    counts = ", ".join(
-        f"{sum(c.state == s for c in checks)} {s}" for s in STATES if any(c.state == s for c in checks)
+    counts = separator(", ").join(
+        f"{sum(c.state == s for c in checks)} {_(s)}" for s in STATES if any(c.state == s for c in checks)
     )
-    out = f"<p>{len(checks)} checks: {esc(counts)}.</p>"
+    out = f"<p>{esc(_('{n} checks: {counts}.').format(n=len(checks), counts=counts))}</p>"
     if loud:
         out += f'<table class="checklist">{head}<tbody>{rows(loud)}</tbody></table>'
     if calm:
+        shown = _("{n} check(s) passed or did not apply (show)").format(n=len(calm))
         out += (
-            f"<details><summary>{len(calm)} check(s) passed or did not apply (show)</summary>"
+            f"<details><summary>{esc(shown)}</summary>"
             f'<table class="checklist">{head}<tbody>{rows(calm)}</tbody></table></details>'
         )
     return Html(out)
@@ -451,22 +572,69 @@ def remediation(ctx: ReportContext) -> Html:
     d = _need(ctx)
     steps = d.root_cause.remediation
     if not steps and d.failed_stage == "none":
-        items = '<p class="empty">Nothing failed, so there is nothing to fix.</p>'
+        items = f'<p class="empty">{esc(_("Nothing failed, so there is nothing to fix."))}</p>'
     elif not steps:
-        items = '<p class="empty">No remediation is known for this cause; collect what is listed below and ask upstream.</p>'
+        items = (
+            '<p class="empty">'
+            + esc(_("No remediation is known for this cause; collect what is listed below and ask upstream."))
+            + "</p>"
+        )
     else:
         li = []
         for s in steps:
             cmd = f"<pre><code>{esc(s.command)}</code></pre>" if s.command else ""
             warn = ""
             if s.destructive:
-                warn = f'<p class="destructive"><strong>Destructive:</strong> {esc(s.warning or "this step destroys data; back up first")}</p>'
-            li.append(f"<li><p>{esc(s.text)}</p>{cmd}{warn}</li>")
+                why = localize(s.warning) or _("this step destroys data; back up first")
+                warn = f'<p class="destructive"><strong>{esc(_("Destructive:"))}</strong> {esc(why)}</p>'
+            li.append(f"<li><p>{esc(localize(s.text))}</p>{cmd}{warn}</li>")
         items = f'<ol class="ladder">{"".join(li)}</ol>'
     refs = "".join(f"<li>{link(r)}</li>" for r in d.root_cause.references)
     return Html(
         f'<section class="remediation">{items}'
-        + (f"<p>Documentation:</p><ul>{refs}</ul>" if refs else "")
+        + (f"<p>{esc(_('Documentation:'))}</p><ul>{refs}</ul>" if refs else "")
+        + _cause_prevention(d)
+        + "</section>"
+    )
+
+
+def _steps_html(steps: Iterable[Step]) -> str:
+    items = []
+    for s in steps:
+        cmd = f"<pre><code>{esc(s.command)}</code></pre>" if s.command else ""
+        items.append(f"<li><p>{esc(localize(s.text))}</p>{cmd}</li>")
+    return "<ul>" + "".join(items) + "</ul>"
+
+
+def _cause_prevention(d: Diagnosis) -> str:
+    """The cause's own prevention steps (the general ones close the report, :func:`prevention`)."""
+    from ..diagnose import prevention as general
+
+    common = set(general(platform=d.host.get("platform"), instance=d.instance))
+    own = [s for s in d.root_cause.prevention if s not in common]
+    if not own:
+        return ""
+    return (
+        f'<div class="prevention"><h4>{esc(_("Keeping it from coming back"))}</h4>'
+        + _steps_html(own)
+        + "</div>"
+    )
+
+
+def prevention(ctx: ReportContext) -> Html:
+    """Before the next OS or Multipass update: snapshot first, read the compatibility notes, keep
+    Multipass current (every report ends with it, whatever the verdict)."""
+    from ..diagnose import prevention as general
+
+    d = ctx.diagnosis
+    platform = ctx.bundle.host.platform
+    instance = (d.instance if d is not None else None) or ctx.instance
+    intro = _(
+        "Failures like this one often start right after a macOS or Multipass update. Before the next one:"
+    )
+    return Html(
+        f'<section class="prevention" id="prevention"><p>{esc(intro)}</p>'
+        + _steps_html(general(platform=platform, instance=instance))
         + "</section>"
     )
 
@@ -476,20 +644,20 @@ def collect_next(ctx: ReportContext) -> Html:
     d = _need(ctx)
     parts = []
     if d.missing_evidence:
-        parts.append("<ul>" + "".join(f"<li>{esc(m)}</li>" for m in d.missing_evidence) + "</ul>")
+        parts.append("<ul>" + "".join(f"<li>{esc(localize(m))}</li>" for m in d.missing_evidence) + "</ul>")
     failed = ctx.bundle.failed_sources()
     if failed:
         parts.append(
-            "<p>Collection steps that failed (they lower the confidence):</p><ul>"
+            f"<p>{esc(_('Collection steps that failed (they lower the confidence):'))}</p><ul>"
             + "".join(
                 f"<li><code>{esc(e.get('command') or e.get('path') or e.get('kind'))}</code>: "
-                f"{esc(e.get('error') or ('timed out' if e.get('timed_out') else 'no output'))}</li>"
+                f"{esc(e.get('error') or (_('timed out') if e.get('timed_out') else _('no output')))}</li>"
                 for e in failed
             )
             + "</ul>"
         )
     if not parts:
-        parts.append('<p class="empty">Nothing else is needed to support this verdict.</p>')
+        parts.append(f'<p class="empty">{esc(_("Nothing else is needed to support this verdict."))}</p>')
     return Html(f'<section class="collect-next">{"".join(parts)}</section>')
 
 
@@ -497,32 +665,40 @@ def log_excerpt(ctx: ReportContext, *, context_lines: int = 8, max_rows: int = 6
     """The error and warning lines of the failed attempt, and the last lines before it ended."""
     dl = ctx.frame("daemon_log")
     if dl.empty:
-        return Html('<p class="empty">No daemon log in the bundle (or in the window).</p>')
+        return Html(f'<p class="empty">{esc(_("No daemon log in the bundle (or in the window)."))}</p>')
     att = (ctx.diagnosis.attempt if ctx.diagnosis is not None else {}) or {}
     sel = dl
     if att.get("file") and att.get("first_line") is not None and not pd.isna(att.get("first_line")):
         lo, hi = int(att["first_line"]), int(att.get("last_line") or att["first_line"])
         sel = dl[(dl["file"] == att["file"]) & (dl["line"] >= lo) & (dl["line"] <= hi)]
-        where = f"attempt {att.get('attempt')} of {att.get('instance')}, {att['file']} lines {lo}–{hi}"
+        where = _("attempt {attempt} of {instance}, {file} lines {first}–{last}").format(
+            attempt=att.get("attempt"), instance=att.get("instance"), file=att["file"], first=lo, last=hi
+        )
     else:
-        where = "the whole daemon log"
+        where = _("the whole daemon log")
     lv = sel["level"].astype("object")
     bad = sel[lv.isin(["error", "warning"])]
     tail = sel.tail(context_lines)
     pick = pd.concat([bad, tail]).drop_duplicates(subset=["file", "line"]).sort_values(["file", "line"])
     if pick.empty:
-        return Html(f'<p class="empty">No line in {esc(where)}.</p>')
+        return Html(f'<p class="empty">{esc(_("No line in {where}.").format(where=where))}</p>')
     t = pd.DataFrame(
         {
-            f"time ({ctx.tz})": [fmt_time(v) for v in pick["time"]],
-            "level": pick["level"].astype("object"),
-            "category": pick["category"].astype("object").fillna(pick["program"].astype("object")),
-            "message": pick["message"].astype("str").map(lambda s: clip(s, 300)),
-            "where": pick["file"].astype("str") + ":" + pick["line"].astype("str"),
+            _("time ({tz})").format(tz=_(ctx.tz)): [fmt_time(v) for v in pick["time"]],
+            _("level"): pick["level"].astype("object"),
+            _("category"): pick["category"].astype("object").fillna(pick["program"].astype("object")),
+            _("message"): pick["message"].astype("str").map(lambda s: clip(s, 300)),
+            _("where"): pick["file"].astype("str") + ":" + pick["line"].astype("str"),
         }
     )
     return Html(
-        f"<p>{len(bad)} error/warning line(s) and the last {len(tail)} line(s) of {esc(where)}:</p>"
+        "<p>"
+        + esc(
+            _("{errors} error/warning line(s) and the last {last} line(s) of {where}:").format(
+                errors=len(bad), last=len(tail), where=where
+            )
+        )
+        + "</p>"
         + table(t, max_rows=max_rows)
     )
 
@@ -531,35 +707,40 @@ def host_versions(ctx: ReportContext) -> Html:
     """The host facts (platform, OS, Multipass, driver, clock) and the artifact each was read from."""
     h = ctx.bundle.host
     rows = [
-        ("platform", h.platform),
-        ("OS", h.os_name),
-        ("OS version", h.os_version),
-        ("architecture", h.arch),
-        ("Multipass version", h.multipass_version),
-        ("driver", h.driver),
-        ("time zone", h.timezone),
-        ("UTC offset", h.utc_offset),
+        (N_("platform"), h.platform),
+        (N_("OS"), h.os_name),
+        (N_("OS version"), h.os_version),
+        (N_("architecture"), h.arch),
+        (N_("Multipass version"), h.multipass_version),
+        (N_("driver"), h.driver),
+        (N_("time zone"), h.timezone),
+        (N_("UTC offset"), h.utc_offset),
     ]
+    unknown = f"<em>{esc(_('unknown'))}</em>"
     body = "".join(
-        f"<tr><th>{esc(k)}</th><td>{esc(v) or '<em>unknown</em>'}</td><td><small>{esc(h.sources.get(k.split()[0].lower().replace('multipass', 'multipass_version'), ''))}</small></td></tr>"
+        f"<tr><th>{esc(_(k))}</th><td>{esc(v) or unknown}</td><td><small>{esc(h.sources.get(k.split()[0].lower().replace('multipass', 'multipass_version'), ''))}</small></td></tr>"
         for k, v in rows
     )
-    return Html(
-        f'<table class="facts"><thead><tr><th>fact</th><th>value</th><th>from</th></tr></thead><tbody>{body}</tbody></table>'
-    )
+    head = "".join(f"<th>{esc(_(c))}</th>" for c in (N_("fact"), N_("value"), N_("from")))
+    return Html(f'<table class="facts"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>')
 
 
 def evidence_table(ctx: ReportContext) -> Html:
     """Every claim with its evidence: file, line and excerpt, so it can be checked in seconds."""
     d = _need(ctx)
-    rows = [("root cause: " + d.root_cause.id, e) for e in d.root_cause.evidence]
+    rows = [(_("root cause: {cause}").format(cause=d.root_cause.id), e) for e in d.root_cause.evidence]
     for c in d.checks:
-        rows += [(f"check {c.id} ({c.state})", e) for e in c.evidence]
+        rows += [(_("check {check} ({state})").format(check=c.id, state=_(c.state)), e) for e in c.evidence]
     if not rows:
-        return Html('<p class="empty">No evidence line was cited.</p>')
+        return Html(f'<p class="empty">{esc(_("No evidence line was cited."))}</p>')
     t = pd.DataFrame(
         [
-            {"claim": k, "artifact": e.artifact, "locator": e.locator, "excerpt": clip(e.excerpt, 300)}
+            {
+                _("claim"): k,
+                _("artifact"): e.artifact,
+                _("locator"): localize(e.locator),
+                _("excerpt"): clip(localize(e.excerpt), 300),
+            }
             for k, e in rows
         ]
     )
@@ -575,48 +756,57 @@ def data_coverage(ctx: ReportContext) -> Html:
         t = pd.DataFrame(
             [
                 {
-                    "source": e.get("command") or e.get("path"),
-                    "kind": e.get("kind"),
-                    "error": e.get("error"),
-                    "timed out": e.get("timed_out"),
-                    "exit code": e.get("exit_code"),
+                    _("source"): e.get("command") or e.get("path"),
+                    _("kind"): e.get("kind"),
+                    _("error"): e.get("error"),
+                    _("timed out"): e.get("timed_out"),
+                    _("exit code"): e.get("exit_code"),
                 }
                 for e in failed
             ]
         )
-        out.append("<h4>Tried and failed</h4>" + table(t))
+        out.append(f"<h4>{esc(_('Tried and failed'))}</h4>" + table(t))
     else:
         out.append(
-            '<h4>Tried and failed</h4><p class="empty">'
-            + (
-                "No collection step failed."
+            f'<h4>{esc(_("Tried and failed"))}</h4><p class="empty">'
+            + esc(
+                _("No collection step failed.")
                 if b.manifest
-                else "No manifest.json: this bundle was made by hand, so what was tried is unknown."
+                else _("No manifest.json: this bundle was made by hand, so what was tried is unknown.")
             )
             + "</p>"
         )
     trunc = b.truncated_sources()
     if trunc:
         out.append(
-            "<p><strong>Truncated:</strong> "
+            f"<p><strong>{esc(_('Truncated:'))}</strong> "
             + esc(", ".join(str(e.get("file") or e.get("kind")) for e in trunc))
             + "</p>"
         )
     missing = _missing_artifacts(b)
     out.append(
-        "<h4>Not in the bundle</h4>"
+        f"<h4>{esc(_('Not in the bundle'))}</h4>"
         + (
             "<p>" + esc(", ".join(missing)) + "</p>"
             if missing
-            else '<p class="empty">Every artifact for this platform is present.</p>'
+            else f'<p class="empty">{esc(_("Every artifact for this platform is present."))}</p>'
         )
     )
     if b.unrecognised:
-        t = pd.DataFrame([{"file": u.path, "bytes": u.bytes, "reason": u.reason} for u in b.unrecognised])
-        out.append("<h4>Not recognised</h4>" + table(t))
+        t = pd.DataFrame(
+            [
+                {_("file"): u.path, _("bytes"): u.bytes, _("reason"): localize(u.reason)}
+                for u in b.unrecognised
+            ]
+        )
+        out.append(f"<h4>{esc(_('Not recognised'))}</h4>" + table(t))
     notes = list(b.notes) + list(b.manifest_errors)
     if notes:
-        out.append("<h4>Loader notes</h4><ul>" + "".join(f"<li>{esc(n)}</li>" for n in notes) + "</ul>")
+        out.append(
+            f"<h4>{esc(_('Loader notes'))}</h4><ul>"
+            + "".join(f"<li>{esc(localize(n))}</li>" for n in notes)
+            + "</ul>"
+        )
     return Html("".join(out))
 
 
@@ -640,5 +830,5 @@ def _missing_artifacts(b: Bundle) -> list[str]:
 
 def _need(ctx: ReportContext) -> Diagnosis:
     if ctx.diagnosis is None:
-        raise ReportError("no diagnosis yet: call report.focus(ctx, diagnose(...)) first")
+        raise ReportError(Message("no diagnosis yet: call report.focus(ctx, diagnose(...)) first"))
     return ctx.diagnosis
