@@ -8,7 +8,7 @@ import logging
 import sys
 
 from .errors import MpkitError
-from .i18n import SUPPORTED_LANGUAGES, Message, _, current_language, parse_language, set_language
+from .i18n import N_, SUPPORTED_LANGUAGES, Message, _, current_language, parse_language, set_language
 
 log = logging.getLogger("mpkit")
 
@@ -96,6 +96,44 @@ def _probe(args: argparse.Namespace) -> int:
     )
     print(out)
     return 0
+
+
+def _doctor(args: argparse.Namespace) -> int:
+    from . import doctor as doc
+
+    try:
+        res = doc.doctor(
+            args.instance,
+            yes=args.yes,
+            no_start=args.no_start,
+            out_dir=args.output,
+            since=args.since,
+            timeout=args.timeout,
+            targets=doc.targets_from_file(args.targets) if args.targets else None,
+        )
+    except KeyboardInterrupt:  # before the session had a bundle to close
+        return doc.EXIT_STOPPED
+    return res.exit_status
+
+
+_DOCTOR_EPILOG = N_(
+    """\
+Read-only steps run when you answer y (--yes agrees to all of them, a timed
+start attempt included unless --no-start). Each fix that mpkit can run asks
+first and is checked by a timed start; firewall, settings and software changes
+are printed for you, and steps that can lose data are printed with what to
+back up, never run. mpkit never uses sudo by itself.
+
+The bundle (-o DIR) holds every output, doctor/transcript.jsonl and
+doctor/report.html.
+
+exit status:
+  0  the start works (nothing to fix, or a step fixed it)
+  1  not fixed (or nothing could be checked)
+  2  mpkit could not run (bad option, unreadable targets file)
+  3  stopped by you (q at a prompt, or Ctrl-C); the bundle is still valid
+"""
+)
 
 
 def _redact(args: argparse.Namespace) -> int:
@@ -190,6 +228,23 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("-o", "--output")
     pr.add_argument("--quiet", action="store_true")
     pr.set_defaults(fn=_probe)
+
+    dr = sub.add_parser(
+        "doctor",
+        help=_("guided session: look, learn, fix and check, on this host"),
+        epilog=_(_DOCTOR_EPILOG),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    dr.add_argument(
+        "instance", nargs="?", help=_("the instance that will not start (default: the one found)")
+    )
+    dr.add_argument("--yes", action="store_true", help=_("agree to every read-only step"))
+    dr.add_argument("--no-start", action="store_true", help=_("never start the instance"))
+    dr.add_argument("-o", "--output", help=_("bundle directory (default: ./mpkit-doctor-<UTC time>)"))
+    dr.add_argument("--since", default="2h", help=_("log window of the first look (default 2h)"))
+    dr.add_argument("--timeout", type=float, default=330.0, help=_("seconds a start may take (default 330)"))
+    dr.add_argument("--targets", help=_("JSON file: where Multipass lives when not at its default places"))
+    dr.set_defaults(fn=_doctor)
 
     rd = sub.add_parser("redact", help=_("write a redacted copy of a bundle"))
     rd.add_argument("bundle")

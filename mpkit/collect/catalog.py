@@ -64,6 +64,8 @@ class Targets:
     multipass: tuple[str, ...] = ("multipass",)
     journal_command: tuple[str, ...] | None = None
     process_filter: str = r"qemu|multipass|bootpd|dnsmasq"
+    #: the command that restarts the Multipass daemon (needs root; run only by ``mpkit doctor``, on a yes)
+    daemon_restart: tuple[str, ...] | None = None
 
     def resolved(self, platform: str) -> Targets:
         """These targets with every unset location filled with the platform's default."""
@@ -74,13 +76,14 @@ class Targets:
 
 _LINUX_DATA = "/var/snap/multipass/common/data/multipassd"
 _MAC_DATA = "/var/root/Library/Application Support/multipassd"
-_DEFAULT_TARGETS: dict[str, dict[str, str]] = {
+_DEFAULT_TARGETS: dict[str, dict[str, Any]] = {
     "linux": {
         "bridge": "mpqemubr0",
         "lease_file": f"{_LINUX_DATA}/network/dnsmasq.leases",
         "vm_instances": f"{_LINUX_DATA}/qemu/multipassd-vm-instances.json",
         "data_dir": "/var/snap/multipass",
         "daemon_log": "",
+        "daemon_restart": ("snap", "restart", "multipass"),
     },
     "macos": {
         "bridge": "bridge100",
@@ -88,6 +91,7 @@ _DEFAULT_TARGETS: dict[str, dict[str, str]] = {
         "daemon_log": "/Library/Logs/Multipass/multipassd.log",
         "vm_instances": f"{_MAC_DATA}/qemu/multipassd-vm-instances.json",
         "data_dir": "/var/root",
+        "daemon_restart": ("launchctl", "kickstart", "-k", "system/com.canonical.multipassd"),
     },
     "windows": {
         "bridge": "",
@@ -95,6 +99,13 @@ _DEFAULT_TARGETS: dict[str, dict[str, str]] = {
         "daemon_log": "",
         "vm_instances": "C:\\ProgramData\\Multipass\\data\\multipassd-vm-instances.json",
         "data_dir": "C:\\ProgramData\\Multipass",
+        "daemon_restart": (
+            "powershell.exe",
+            "-NoProfile",
+            "-NonInteractive",
+            "-Command",
+            "Restart-Service Multipass",
+        ),
     },
 }
 
@@ -113,7 +124,9 @@ def _multipass_sources() -> list[Source]:
             ((MP, "info", "--format", "json"), (MP, "info", "--all", "--format", "json")),
             timeout=60,
         ),
-        Source("multipass-info.txt", "multipass_info_text", ((MP, "info"), (MP, "info", "--all")), timeout=60),
+        Source(
+            "multipass-info.txt", "multipass_info_text", ((MP, "info"), (MP, "info", "--all")), timeout=60
+        ),
         Source("local-driver.txt", "local_driver", ((MP, "get", "local.driver"),), timeout=20),
     ]
 

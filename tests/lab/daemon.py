@@ -12,6 +12,7 @@ Usage: ``multipassd --config FILE`` (the lab writes the wrapper); SIGTERM stops 
 from __future__ import annotations
 
 import json
+import os
 import re
 import signal
 import subprocess
@@ -42,6 +43,8 @@ def journal_message(line: str) -> tuple[str, int, str] | None:
 
 def main(argv: list[str]) -> int:
     cfg = json.loads(Path(argv[argv.index("--config") + 1]).read_text())
+    if cfg.get("daemon_pidfile"):  # so that a restart (``service.py``) can find this daemon
+        Path(cfg["daemon_pidfile"]).write_text(f"{os.getpid()}\n")
     dns_argv = cfg["dnsmasq_argv"]
     standin.log(cfg, "Starting dnsmasq")
     proc = subprocess.Popen(

@@ -35,7 +35,7 @@ from typing import Any
 
 from mpkit.collect import Targets
 
-from . import standin
+from . import service, standin
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +113,7 @@ class Lab:
         self.state_file = self.dir / "multipassd-vm-instances.json"
         self.config_file = self.dir / "standin.json"
         self.dnsmasq_pidfile = self.dir / "dnsmasq.pid"
+        self.daemon_pidfile = self.dir / "multipassd.pid"
         self.daemon: subprocess.Popen[bytes] | None = None
         self._undo: list[tuple[str, Callable[[], Any]]] = []
         self.timings: dict[str, float] = {}
@@ -257,6 +258,7 @@ class Lab:
             os.kill(pid, signal.SIGKILL)
 
     def _stop_daemon(self) -> None:
+        service.stop(self._restarted_daemon())  # a daemon restarted through the ``snap`` stand-in
         proc, self.daemon = self.daemon, None
         if proc is not None and proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
@@ -266,6 +268,13 @@ class Lab:
                 proc.kill()
                 proc.wait(timeout=5)
         self.kill_dnsmasq()
+
+    def _restarted_daemon(self) -> int | None:
+        """The pid of a daemon started by ``snap restart multipass`` (not the lab's own child)."""
+        pid = service.read_pid(str(self.daemon_pidfile))
+        if pid is None or (self.daemon is not None and pid == self.daemon.pid):
+            return None
+        return pid
 
     def teardown(self) -> None:
         """Undo everything, newest first; never raises. Then sweep this lab's leftovers."""
@@ -305,8 +314,11 @@ class Lab:
         if self.daemon is not None and self.daemon.poll() is None:
             left.append("multipassd stand-in")
         pid = self._dnsmasq_pid()
-        if pid is not None and Path(f"/proc/{pid}").exists():
+        if pid is not None and service.alive(pid):
             left.append(f"dnsmasq {pid}")
+        restarted = self._restarted_daemon()
+        if service.alive(restarted):
+            left.append(f"restarted multipassd stand-in {restarted}")
         return left
 
     # ----- the stand-in -------------------------------------------------------------------------
@@ -334,6 +346,17 @@ class Lab:
             "daemon_pid": 2231,
             "instances": {INSTANCE: {"ns": self.ns, "mac": self.mac}},
             "dnsmasq_argv": self._dnsmasq_argv(),
+            "dnsmasq_pidfile": str(self.dnsmasq_pidfile),
+            "daemon_pidfile": str(self.daemon_pidfile),
+            "daemon_argv": [
+                str(self.bin / "multipassd"),
+                "--verbosity",
+                "debug",
+                "--logger",
+                "platform",
+                "--config",
+                str(self.config_file),
+            ],
         }
         self.config_file.write_text(json.dumps(cfg, indent=2))
         self.bin.mkdir(exist_ok=True)
@@ -348,6 +371,11 @@ class Lab:
             "sys.exit(daemon.main(sys.argv[1:]))\n"
         )
         daemon.chmod(0o755)
+        snap = self.bin / "snap"  # `snap restart multipass`: restarts the stand-in daemon
+        snap.write_text(
+            f'#!/bin/sh\nexec "{sys.executable}" "{HERE / "service.py"}" --config "{self.config_file}" "$@"\n'
+        )
+        snap.chmod(0o755)
         standin.set_state(cfg, INSTANCE, "Stopped")
 
     def targets(self) -> Targets:
@@ -360,4 +388,5 @@ class Lab:
             multipass=(str(self.bin / "multipass"),),
             journal_command=(sys.executable, str(HERE / "journal.py"), str(self.journal_file)),
             process_filter=rf"multipass|{self.bridge}",
+            daemon_restart=(str(self.bin / "snap"), "restart", "multipass"),
         )
