@@ -55,12 +55,14 @@ class Unpacked:
     _finalizer: weakref.finalize | None = None
 
     def cleanup(self) -> None:
+        """Remove the unpacked files now (also done when the object is collected)."""
         if self._finalizer is not None:
             self._finalizer()
             self._finalizer = None
 
 
 def is_archive(path: Path) -> bool:
+    """Whether ``path`` is named like an archive mpkit unpacks (tar, tar.gz/bz2/xz, zip)."""
     name = path.name.lower()
     return name.endswith((".tar.gz", ".tgz", ".tar", ".zip", ".tar.bz2", ".tar.xz"))
 

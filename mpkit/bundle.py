@@ -56,6 +56,7 @@ class Artifact:
 
     @property
     def coverage(self) -> dict[str, Any]:
+        """What the parser read of this artifact: lines parsed, ignored, rejected, decode errors."""
         cov = coverage_of(self.frame) if self.frame is not None else {}
         cov["decode_errors"] = self.decode_errors
         return cov
@@ -63,6 +64,8 @@ class Artifact:
 
 @dataclass(frozen=True)
 class Unrecognised:
+    """A file no parser recognised: kept as free text, listed with the reason."""
+
     path: str
     bytes: int
     reason: str
@@ -70,6 +73,8 @@ class Unrecognised:
 
 @dataclass(frozen=True)
 class HostFacts:
+    """What the bundle says about the host: platform, OS, Multipass version, driver, clock."""
+
     platform: str | None = None
     os_version: str | None = None
     os_name: str | None = None
@@ -138,12 +143,15 @@ class Bundle:
         return f"<Bundle {self.source!r}: {len(self.artifacts)} artifacts, {len(self.unrecognised)} unrecognised>"
 
     def kinds(self) -> set[str]:
+        """The artifact kinds present in the bundle."""
         return {a.kind for a in self.artifacts}
 
     def has(self, kind: str) -> bool:
+        """Whether at least one artifact of ``kind`` was read."""
         return kind in self.kinds()
 
     def artifacts_of(self, kind: str) -> list[Artifact]:
+        """The artifacts of ``kind``, in the order they were read."""
         return [a for a in self.artifacts if a.kind == kind]
 
     def failed_sources(self) -> list[dict[str, Any]]:
@@ -161,6 +169,7 @@ class Bundle:
         return out
 
     def truncated_sources(self) -> list[dict[str, Any]]:
+        """Manifest entries of sources whose output was cut to its size cap."""
         if not self.manifest:
             return []
         return [
@@ -223,6 +232,7 @@ class Bundle:
 
     @cached_property
     def host(self) -> HostFacts:
+        """Host facts from the manifest, else from the artifacts (sw_vers, os-release, version, …)."""
         m = (self.manifest or {}).get("host") or {}
         src: dict[str, str] = {}
         platform = m.get("platform")
@@ -390,6 +400,7 @@ class Bundle:
 
     @property
     def clock_note(self) -> str:
+        """How the bundle's times were put on one clock (which zone or offset, and from where)."""
         return self._zone[1]
 
     # -- frames ----------------------------------------------------------------------
@@ -505,6 +516,7 @@ class Bundle:
         )
 
     def close(self) -> None:
+        """Remove the temporary copy of an unpacked archive, if any."""
         if self._unpacked is not None:
             self._unpacked.cleanup()
             self._unpacked = None

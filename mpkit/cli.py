@@ -170,6 +170,7 @@ def _frames(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``mpkit`` command line: every subcommand with its options and help."""
     from . import __version__
 
     p = argparse.ArgumentParser(

@@ -236,6 +236,7 @@ class Message(str):
     formatted: bool
 
     def __new__(cls, template: str, /, *, translatable: bool = True, **facts: Any) -> Message:
+        """``template`` filled with ``facts`` in English, remembering both to say it again in another language."""
         self = super().__new__(cls, _fill(template, facts, localized=False))
         self.template, self.facts, self.translatable, self.formatted = template, facts, translatable, True
         return self

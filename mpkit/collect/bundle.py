@@ -62,6 +62,7 @@ class BundleWriter:
         self._written: dict[Path, int] = {}
 
     def path_for(self, rel: str) -> Path:
+        """The path of ``rel`` inside the bundle; a name that would leave the bundle is refused."""
         parts = PurePosixPath(rel).parts
         if not parts or any(p in ("", ".", "..") or not _SAFE.match(p) for p in parts):
             raise CollectError(Message("refusing to write outside the bundle: {rel!r}", rel=rel))

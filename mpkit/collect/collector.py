@@ -55,6 +55,7 @@ def parse_since(text: str | float | int) -> float:
 
 
 def detect_platform() -> str:
+    """``linux``, ``macos`` or ``windows``: the platform this process runs on."""
     if sys.platform.startswith("linux"):
         return "linux"
     if sys.platform == "darwin":
@@ -93,13 +94,16 @@ class Context:
 
     @property
     def since_epoch(self) -> int:
+        """Start of the log window, in seconds since the epoch."""
         return int(self.started.timestamp() - self.since_s)
 
     @property
     def since_minutes(self) -> int:
+        """Length of the log window in whole minutes (at least one)."""
         return max(1, int(round(self.since_s / 60)))
 
     def expand(self, argv: Sequence[str]) -> tuple[str, ...]:
+        """A catalog command with this session's targets and log window filled in."""
         return cat.expand(argv, self.targets, since_epoch=self.since_epoch, since_minutes=self.since_minutes)
 
     def local_cutoff(self) -> dt.datetime:
@@ -140,6 +144,7 @@ def cut_to_window(data: bytes, cutoff: dt.datetime) -> tuple[bytes, int]:
 
 
 def drop_partial_first_line(data: bytes) -> bytes:
+    """``data`` without its first line, which a cut from the tail of a file leaves partial."""
     nl = data.find(b"\n")
     return data[nl + 1 :] if nl >= 0 else data
 
@@ -311,6 +316,7 @@ class Snapshotter:
         self.error: BaseException | None = None
 
     def start(self) -> Snapshotter:
+        """Start the snapshot loop (and the packet capture, when there is one) in the background."""
         if self._capture_argv:
             self._capture = self.ctx.runner.spawn(
                 self._capture_argv, self._capture_file, timeout=self._capture_timeout
@@ -327,6 +333,7 @@ class Snapshotter:
             self.error = exc
 
     def take(self) -> str:
+        """Take one snapshot of every snapshot source now; returns its folder in the bundle."""
         folder = "snapshots/" + snapshot_folder_name(utc_now())
         extra = {"snapshot": folder}
         if self.label:
@@ -358,6 +365,7 @@ class Snapshotter:
             self._capture_pos += cut
 
     def stop(self) -> None:
+        """Stop the loop and the capture, write what was captured, and re-raise a loop error."""
         self._stop.set()
         self._thread.join(timeout=60)
         try:
@@ -439,6 +447,7 @@ def open_session(
     redact_map: str | Path | None = None,
     instances: Sequence[str] = (),
 ) -> Session:
+    """Prepare a collection: the bundle folder, the runner, the targets and the manifest."""
     started = utc_now()
     plat = platform or detect_platform()
     if plat not in cat.PLATFORMS:
@@ -488,6 +497,7 @@ def open_session(
 
 
 def run_catalog(session: Session, sources: Sequence[cat.Source] | None = None) -> None:
+    """Collect every catalog source (or ``sources``) of the session's platform into the bundle."""
     ctx = session.ctx
     srcs = list(sources) if sources is not None else cat.sources_for(ctx.platform, ctx.targets)
     ctx.progress(f"collecting {len(srcs)} sources ({ctx.platform}) into {session.out}")
@@ -513,6 +523,7 @@ def watch_snapshots(session: Session, duration: float, interval: float) -> None:
 
 
 def close_session(session: Session, *, interrupted: bool = False) -> None:
+    """Finish the manifest (interrupted or not) and, when asked, redact or pack the bundle."""
     ctx = session.ctx
     if ctx.needs_sudo:
         session.manifest.set("needs_sudo", [{"file": f, "why": w} for f, w in sorted(ctx.needs_sudo.items())])

@@ -71,6 +71,7 @@ def run_attempt(
     stop_first: bool,
     snapshots: Sequence[cat.Source],
 ) -> dict[str, Any]:
+    """Start ``instance`` once with snapshots running; record the attempt and return its record."""
     ctx, writer = session.ctx, session.writer
     mp = ctx.targets.multipass
     if stop_first:

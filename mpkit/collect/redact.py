@@ -265,6 +265,7 @@ class Redactor:
 
     # ----- mapping file -----------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
+        """The mapping (real → pseudonym) as plain data, as :meth:`save` writes it."""
         return {"method": METHOD, **self.maps, "instances": sorted(self.instances)}
 
     def save(self, path: str | Path) -> Path:
@@ -280,6 +281,7 @@ class Redactor:
 
     @classmethod
     def load(cls, path: str | Path, **kwargs: Any) -> Redactor:
+        """A redactor that reuses the mapping saved at ``path`` (same pseudonyms again)."""
         data = json.loads(Path(path).read_text(encoding="utf-8"))
         if data.get("method") != METHOD:
             raise ValueError(f"{path}: not an mpkit redaction map ({METHOD})")
@@ -405,6 +407,7 @@ class Redactor:
         return text
 
     def redact_bytes(self, data: bytes, *, learn: bool = True) -> bytes:
+        """:meth:`redact_text` for bytes; bytes that are not UTF-8 pass through unchanged."""
         return self.redact_text(data.decode("utf-8", "surrogateescape"), learn=learn).encode(
             "utf-8", "surrogateescape"
         )
@@ -613,6 +616,7 @@ def _json_instances(text: str) -> set[str]:
 
 
 def looks_binary(data: bytes) -> bool:
+    """Whether ``data`` looks binary (a NUL byte near the start), so it is not redacted as text."""
     return b"\x00" in data[:8192]
 
 
@@ -626,6 +630,7 @@ def default_map_path(out: Path) -> Path:
 
 
 def check_map_outside(map_path: Path, bundle: Path) -> None:
+    """Refuse a mapping file inside the bundle: it would undo the redaction for anyone who gets it."""
     from ..errors import CollectError
 
     try:

@@ -108,6 +108,7 @@ def ev(file: Any, line: Any, excerpt: Any) -> Evidence:
 
 
 def parse_version(v: str | None) -> tuple[int, ...] | None:
+    """``"1.14.0+mac"`` → ``(1, 14, 0)``; ``None`` when there is no version."""
     if not v:
         return None
     m = re.match(r"(\d+)\.(\d+)(?:\.(\d+))?", v)
@@ -295,6 +296,7 @@ def _files_named(frame: pd.DataFrame) -> tuple[str, str]:
 
 @check("lease.for-instance", "a DHCP lease exists for the instance")
 def lease_for_instance(ctx: Context) -> CheckResult:
+    """``lease.for-instance``: a DHCP lease exists for the instance."""
     cid = "lease.for-instance"
     if not _collected(ctx, "dhcpd_leases", "dnsmasq_leases"):
         return _not_collected(
@@ -386,6 +388,7 @@ def lease_for_instance(ctx: Context) -> CheckResult:
 
 @check("arp.for-instance", "the guest is in the host's ARP / neighbour table")
 def arp_for_instance(ctx: Context) -> CheckResult:
+    """``arp.for-instance``: the guest is in the host's ARP / neighbour table."""
     cid = "arp.for-instance"
     if not _collected(ctx, "arp", "ip_neigh"):
         return _not_collected(cid, ctx, Message("ARP / neighbour table"), "arp", "ip-neigh", "ip_neigh")
@@ -419,6 +422,7 @@ def arp_for_instance(ctx: Context) -> CheckResult:
 
 @check("lease.ff-identifiers", "leases recorded under `ff,` client identifiers (no MAC)")
 def lease_ff(ctx: Context) -> CheckResult:
+    """``lease.ff-identifiers``: leases recorded under `ff,` client identifiers (no MAC)."""
     cid = "lease.ff-identifiers"
     if not _collected(ctx, "dhcpd_leases"):
         return _not_collected(cid, ctx, Message("lease file"), "dhcpd_leases")
@@ -443,6 +447,7 @@ def lease_ff(ctx: Context) -> CheckResult:
     fact=True,
 )
 def sequoia(ctx: Context) -> CheckResult:
+    """``version.sequoia-lease-lookup``: Multipass ≤ 1.14.0 on macOS ≥ 15 (the Sequoia IP-lookup break)."""
     cid = "version.sequoia-lease-lookup"
     if ctx.platform not in (None, "macos"):
         return _res(cid, "not-applicable", Message("not macOS"))
@@ -465,6 +470,7 @@ def sequoia(ctx: Context) -> CheckResult:
 
 @check("host.local-network-privacy", "macOS with Local Network privacy (15 and later)", fact=True)
 def lnp_os(ctx: Context) -> CheckResult:
+    """``host.local-network-privacy``: macOS with Local Network privacy (15 and later)."""
     cid = "host.local-network-privacy"
     if ctx.platform not in (None, "macos"):
         return _res(cid, "not-applicable", Message("not macOS"))
@@ -517,6 +523,7 @@ def _dhcp_exchange(ctx: Context) -> tuple[int, int, list[Evidence], list[str]]:
 
 @check("dhcp.requests-unanswered", "the guest's DHCP requests get replies")
 def dhcp_unanswered(ctx: Context) -> CheckResult:
+    """``dhcp.requests-unanswered``: the guest's DHCP requests get replies."""
     cid = "dhcp.requests-unanswered"
     if not (_collected(ctx, "tcpdump", "unified_log", "journal_text", "journal_json")):
         return _not_collected(
@@ -620,6 +627,7 @@ def dhcp_server(ctx: Context) -> CheckResult:
 
 @check("dhcp.no-discover-at-server", "dnsmasq sees the instance's DHCPDISCOVER (Linux)")
 def no_discover(ctx: Context) -> CheckResult:
+    """``dhcp.no-discover-at-server``: dnsmasq sees the instance's DHCPDISCOVER (Linux)."""
     cid = "dhcp.no-discover-at-server"
     if ctx.platform not in ("linux",):
         return _res(cid, "not-applicable", Message("Linux only"))
@@ -645,6 +653,7 @@ def no_discover(ctx: Context) -> CheckResult:
 
 @check("lease.pool-full", "the DHCP pool has free addresses")
 def pool_full(ctx: Context) -> CheckResult:
+    """``lease.pool-full``: the DHCP pool has free addresses."""
     cid = "lease.pool-full"
     if not _collected(ctx, "dhcpd_leases", "dnsmasq_leases"):
         return _not_collected(cid, ctx, Message("lease file"), "dhcpd_leases", "dnsmasq")
@@ -695,6 +704,7 @@ def pool_full(ctx: Context) -> CheckResult:
 
 @check("lease.file-damaged", "the lease file is well-formed")
 def lease_damaged(ctx: Context) -> CheckResult:
+    """``lease.file-damaged``: the lease file is well-formed."""
     cid = "lease.file-damaged"
     if not _collected(ctx, "dhcpd_leases", "dnsmasq_leases"):
         return _not_collected(cid, ctx, Message("lease file"), "dhcpd_leases", "dnsmasq")
@@ -736,6 +746,7 @@ def lease_damaged(ctx: Context) -> CheckResult:
 
 @check("firewall.app-firewall", "the macOS application firewall lets bootpd answer")
 def app_firewall(ctx: Context) -> CheckResult:
+    """``firewall.app-firewall``: the macOS application firewall lets bootpd answer."""
     cid = "firewall.app-firewall"
     if ctx.platform not in (None, "macos"):
         return _res(cid, "not-applicable", Message("not macOS"))
@@ -781,6 +792,7 @@ def app_firewall(ctx: Context) -> CheckResult:
 
 @check("firewall.host", "the Linux host firewall lets DHCP through on the bridge")
 def host_firewall(ctx: Context) -> CheckResult:
+    """``firewall.host``: the Linux host firewall lets DHCP through on the bridge."""
     cid = "firewall.host"
     if ctx.platform not in (None, "linux"):
         return _res(cid, "not-applicable", Message("not Linux"))
@@ -819,6 +831,7 @@ def host_firewall(ctx: Context) -> CheckResult:
 
 @check("firewall.pf", "pf rules let DHCP through (macOS)")
 def pf(ctx: Context) -> CheckResult:
+    """``firewall.pf``: pf rules let DHCP through (macOS)."""
     cid = "firewall.pf"
     if not _collected(ctx, "pf_rules"):
         return _not_collected(cid, ctx, Message("pf rules"), "pf-rules", "pf_rules")
@@ -838,6 +851,7 @@ def pf(ctx: Context) -> CheckResult:
 
 @check("routes.vpn", "no VPN tunnel captures the default route or the VM subnet")
 def vpn_routes(ctx: Context) -> CheckResult:
+    """``routes.vpn``: no VPN tunnel captures the default route or the VM subnet."""
     cid = "routes.vpn"
     if not _collected(ctx, "routes"):
         return _not_collected(cid, ctx, Message("routing table"), "routes")
@@ -900,6 +914,7 @@ def _nets(
 
 @check("net.subnet-overlap", "the VM bridge's subnet overlaps no other network")
 def subnet_overlap(ctx: Context) -> CheckResult:
+    """``net.subnet-overlap``: the VM bridge's subnet overlaps no other network."""
     cid = "net.subnet-overlap"
     if not _collected(ctx, "ifconfig", "ip_addr"):
         return _not_collected(cid, ctx, Message("interfaces"), "ifconfig", "ip-addr")
@@ -952,6 +967,7 @@ def vm_bridge_name(ctx: Context) -> str | None:
 
 @check("net.bridge", "the VM bridge exists and is up")
 def bridge(ctx: Context) -> CheckResult:
+    """``net.bridge``: the VM bridge exists and is up."""
     cid = "net.bridge"
     if not _collected(ctx, "ifconfig", "ip_addr"):
         return _not_collected(cid, ctx, Message("interfaces"), "ifconfig", "ip-addr")
@@ -1014,6 +1030,7 @@ def bridge(ctx: Context) -> CheckResult:
 
 @check("host.other-hypervisor", "no other hypervisor is running")
 def other_hv(ctx: Context) -> CheckResult:
+    """``host.other-hypervisor``: no other hypervisor is running."""
     cid = "host.other-hypervisor"
     found: list[Evidence] = []
     names: list[str] = []
@@ -1046,6 +1063,7 @@ def other_hv(ctx: Context) -> CheckResult:
 
 @check("host.hv-support", "the Mac supports hardware virtualisation (kern.hv_support)")
 def hv_support(ctx: Context) -> CheckResult:
+    """``host.hv-support``: the Mac supports hardware virtualisation (kern.hv_support)."""
     cid = "host.hv-support"
     facts = ctx.bundle.frame("host_facts")
     hv = facts[facts["key"] == "kern.hv_support"]
@@ -1065,6 +1083,7 @@ def hv_support(ctx: Context) -> CheckResult:
 
 @check("host.disk-usage", "the disk holding the instances has free space")
 def disk_usage(ctx: Context) -> CheckResult:
+    """``host.disk-usage``: the disk holding the instances has free space."""
     cid = "host.disk-usage"
     df = ctx.bundle.frame("disk_usage")
     if df.empty:
@@ -1090,6 +1109,7 @@ STUCK_STATES = frozenset({"unknown", "starting", "restarting"})
 
 @check("instance.running-with-ip", "the instance is Running with an IPv4 address")
 def running_with_ip(ctx: Context) -> CheckResult:
+    """``instance.running-with-ip``: the instance is Running with an IPv4 address."""
     cid = "instance.running-with-ip"
     ins = ctx.bundle.frame("instances")
     if ins.empty:
@@ -1129,6 +1149,7 @@ def running_with_ip(ctx: Context) -> CheckResult:
 
 @check("instance-db.state", "the daemon's instance database is consistent")
 def db_state(ctx: Context) -> CheckResult:
+    """``instance-db.state``: the daemon's instance database is consistent."""
     cid = "instance-db.state"
     db = ctx.bundle.frame("instance_db")
     if db.empty:
@@ -1154,6 +1175,7 @@ def db_state(ctx: Context) -> CheckResult:
 
 @check("attempt.nic-up", "the guest brought its NIC up (QMP NIC_RX_FILTER_CHANGED)")
 def nic_up(ctx: Context) -> CheckResult:
+    """``attempt.nic-up``: the guest brought its NIC up (QMP NIC_RX_FILTER_CHANGED)."""
     cid = "attempt.nic-up"
     a = ctx.attempt
     if a.get("source") != "daemon_log":
@@ -1173,6 +1195,7 @@ def nic_up(ctx: Context) -> CheckResult:
 
 @check("attempt.ip-lookups-failing", "the daemon's IP lookups succeed")
 def ip_lookups(ctx: Context) -> CheckResult:
+    """``attempt.ip-lookups-failing``: the daemon's IP lookups succeed."""
     cid = "attempt.ip-lookups-failing"
     a = ctx.attempt
     n = int(a.get("ip_failures") or 0) + int(a.get("arp_lookups") or 0)
@@ -1191,6 +1214,7 @@ def ip_lookups(ctx: Context) -> CheckResult:
 
 @check("attempt.ssh-failing", "SSH connects once the IP is known")
 def ssh_failing(ctx: Context) -> CheckResult:
+    """``attempt.ssh-failing``: SSH connects once the IP is known."""
     cid = "attempt.ssh-failing"
     a = ctx.attempt
     n = int(a.get("ssh_failures") or 0)
@@ -1213,6 +1237,7 @@ def ssh_failing(ctx: Context) -> CheckResult:
 
 @check("attempt.resume", "the attempt resumed from a suspend snapshot")
 def resume(ctx: Context) -> CheckResult:
+    """``attempt.resume``: the attempt resumed from a suspend snapshot."""
     cid = "attempt.resume"
     lv = ctx.attempt.get("loadvm")
     if isinstance(lv, str):
@@ -1222,6 +1247,7 @@ def resume(ctx: Context) -> CheckResult:
 
 @check("attempt.after-daemon-restart", "the attempt was not an auto-start after a daemon restart")
 def after_restart(ctx: Context) -> CheckResult:
+    """``attempt.after-daemon-restart``: the attempt was not an auto-start after a daemon restart."""
     cid = "attempt.after-daemon-restart"
     if bool(ctx.attempt.get("daemon_restart")):
         return _res(cid, "fail", Message("auto-start after the daemon (re)started"))

@@ -72,6 +72,7 @@ def _rules_data() -> tuple[dict[str, Any], list[dict[str, Any]]]:
 
 
 def causes() -> dict[str, Any]:
+    """Every root cause, by id: title, summary, family, remediation, references (rules data)."""
     return _rules_data()[0]
 
 
@@ -81,6 +82,7 @@ BROKEN_CHECK_FACTOR = 0.9
 
 
 def rules() -> list[dict[str, Any]]:
+    """Every written rule: which check in which state speaks for or against which cause."""
     return _rules_data()[1]
 
 
@@ -305,9 +307,11 @@ class EvidenceTable:
 
     @property
     def platform(self) -> str | None:
+        """The host platform the checks saw (``None`` when the bundle does not say)."""
         return self.context.platform
 
     def observations(self) -> list[Observation]:
+        """The table as the model reads it: each check's state and strength."""
         return [Observation(c.id, c.state, c.strength) for c in self.checks.values()]
 
     def frame(self) -> pd.DataFrame:

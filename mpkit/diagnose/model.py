@@ -20,6 +20,7 @@ class Evidence:
     excerpt: str
 
     def to_dict(self) -> dict[str, str]:
+        """The evidence pointer as the JSON contract writes it."""
         return {"artifact": str(self.artifact), "locator": str(self.locator), "excerpt": str(self.excerpt)}
 
 
@@ -82,6 +83,8 @@ class Step:
 
 @dataclass(frozen=True)
 class Candidate:
+    """A cause the posterior keeps open, with its probability and what speaks for or against it."""
+
     id: str
     confidence: float
     score: float = 0.0
@@ -90,6 +93,8 @@ class Candidate:
 
 @dataclass(frozen=True)
 class RootCause:
+    """The verdict: cause, stated confidence, explanation, evidence and what to do."""
+
     id: str
     confidence: float
     title: str
@@ -105,6 +110,8 @@ class RootCause:
 
 @dataclass(frozen=True)
 class Diagnosis:
+    """Everything the diagnosis of one start says: verdict, candidates, failed stage, checks."""
+
     root_cause: RootCause
     candidates: tuple[Candidate, ...]
     failed_stage: str
@@ -119,6 +126,7 @@ class Diagnosis:
 
     @property
     def confidence_words(self) -> str:
+        """The stated confidence in words ("very likely", "possible", …)."""
         return confidence_words(self.root_cause.confidence)
 
     def to_dict(self) -> dict[str, Any]:

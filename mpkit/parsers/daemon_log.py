@@ -54,6 +54,7 @@ _BOUNDARY = re.compile(r"\n(?=\[\d{4}-\d\d-\d\dT)")
 
 
 def sniff(text: str) -> float:
+    """How sure it is, from 0 to 1, that ``text`` is a Multipass daemon log (``[ts] [level] [category] message`` lines)."""
     frac = fraction_matching(text, LINE_RE)
     if frac == 0.0:
         return 0.0
@@ -156,6 +157,7 @@ def _table(piece: str, first_line: int, cov: Coverage) -> tuple[pa.Table, int]:
 
 
 def parse(text: str) -> pd.DataFrame:
+    """A daemon log as the ``daemon_log`` frame; every line is counted as parsed, ignored or rejected."""
     cov = Coverage()
     tables, line = [], 1
     for piece in _pieces(text):
