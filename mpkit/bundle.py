@@ -20,7 +20,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from . import archive as _archive
 from . import paste
@@ -87,6 +89,37 @@ class HostFacts:
     sources: dict[str, str] = field(default_factory=dict)
 
 
+def _with_origin(frame: pd.DataFrame, arts: list[Artifact]) -> pd.DataFrame:
+    """``frame`` (the artifacts' rows, one after the other) with ``file`` and ``snapshot_at`` added.
+
+    Both are built from the artifacts' row counts, with no Python object per row: a long log
+    gives millions of rows.
+    """
+    counts = [len(a.frame) for a in arts]  # type: ignore[arg-type]
+    n = sum(counts)
+    paths = [a.path.encode("utf-8") for a in arts]
+    lengths = np.repeat([len(p) for p in paths], counts).astype(np.int64)
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    data = b"".join(p * c for p, c in zip(paths, counts, strict=True))
+    file = pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data))
+    snaps = np.repeat(
+        np.array(
+            [a.snapshot_at.as_unit("ns").value if a.snapshot_at is not None else NAT for a in arts],
+            dtype=np.int64,
+        ),
+        counts,
+    )
+    out = frame.copy(deep=False)
+    out["file"] = pd.Series(pa.chunked_array([file]).to_pandas(), index=frame.index, dtype="str")
+    out["snapshot_at"] = pd.Series(snaps.view("datetime64[ns]"), index=frame.index).dt.tz_localize("UTC")
+    return out
+
+
+#: NaT as nanoseconds since 1970
+NAT = np.iinfo(np.int64).min
+
+
 def _decode(raw: bytes) -> tuple[str, int]:
     text = raw.decode("utf-8", errors="replace")
     errors = text.count("\ufffd") - raw.count("\ufffd".encode())
@@ -137,6 +170,9 @@ class Bundle:
         self.manifest_errors: list[str] = []
         self._unpacked: _archive.Unpacked | None = None
         self._empty_frames: dict[str, pd.DataFrame] = {}
+        #: while loading: the frame of each small text already parsed, by (kind, text); parsers are
+        #: pure, and snapshot folders repeat the same lease file or ARP table many times
+        self._parsed: dict[tuple[str, str], pd.DataFrame] = {}
 
     # -- provenance -----------------------------------------------------------------
     def __repr__(self) -> str:
@@ -406,37 +442,33 @@ class Bundle:
     # -- frames ----------------------------------------------------------------------
     @cached_property
     def _raw_frames(self) -> dict[str, pd.DataFrame]:
-        groups: dict[str, list[pd.DataFrame]] = {}
+        groups: dict[str, list[Artifact]] = {}
         for a in self.artifacts:
-            if a.frame is None:
-                continue
-            f = a.frame.copy()
-            f["file"] = pd.Series([a.path] * len(f), dtype="str", index=f.index)
-            f["snapshot_at"] = pd.Series([a.snapshot_at] * len(f), index=f.index, dtype="datetime64[ns, UTC]")
-            groups.setdefault(module(a.kind).FRAME, []).append(f)
+            if a.frame is not None:
+                groups.setdefault(module(a.kind).FRAME, []).append(a)
         out = {}
-        for name, frames in groups.items():
-            schema_frame = frames[0].iloc[0:0]
-            non_empty = [f for f in frames if len(f)]
+        for name, arts in groups.items():
+            non_empty = [a for a in arts if len(a.frame)]  # type: ignore[arg-type]
             if not non_empty:
-                out[name] = schema_frame
+                first = arts[0]
+                out[name] = _with_origin(first.frame.iloc[0:0], [first])  # type: ignore[union-attr]
                 continue
+            frames: list[pd.DataFrame] = [a.frame for a in non_empty if a.frame is not None]
             merged = (
-                pd.concat(non_empty, ignore_index=True)
-                if len(non_empty) > 1
-                else non_empty[0].reset_index(drop=True)
+                pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0].reset_index(drop=True)
             )
-            for col in schema_frame.columns:  # concat of categoricals with other categories gives object
-                if isinstance(schema_frame[col].dtype, pd.CategoricalDtype) and not isinstance(
+            for col in arts[0].frame.columns:  # type: ignore[union-attr]
+                # concat of categoricals with other categories gives object
+                if isinstance(arts[0].frame[col].dtype, pd.CategoricalDtype) and not isinstance(  # type: ignore[index]
                     merged[col].dtype, pd.CategoricalDtype
                 ):
                     merged[col] = merged[col].astype("category")
-            out[name] = merged
+            out[name] = _with_origin(merged, non_empty)
         return out
 
     def _to_clock(self, frame: pd.DataFrame) -> pd.DataFrame:
         zone = self._zone[0]
-        frame = frame.copy()
+        frame = frame.copy(deep=False)  # columns are replaced, never written into
         for col in frame.columns:
             dt = frame[col].dtype
             if col == "snapshot_at":
@@ -531,6 +563,10 @@ class Bundle:
 # -- loading --------------------------------------------------------------------------------
 
 
+#: texts up to this many characters are parsed once per bundle however often they repeat
+_MEMO_TEXT = 1 << 20
+
+
 def _add_file(bundle: Bundle, root: Path, fpath: Path, entries: dict[str, dict[str, Any]]) -> None:
     """Identify one file (canonical name, else paste parts, else content) and parse what it holds."""
     rel = fpath.relative_to(root).as_posix() if root != fpath else fpath.name
@@ -554,7 +590,12 @@ def _add_file(bundle: Bundle, root: Path, fpath: Path, entries: dict[str, dict[s
         decode_errors: int = 0,
         lines: tuple[int, int] | None = None,
     ) -> None:
-        frame = module(kind).parse(text)
+        key = (kind, text)
+        frame = bundle._parsed.get(key) if len(text) <= _MEMO_TEXT else None
+        if frame is None:
+            frame = module(kind).parse(text)
+            if len(text) <= _MEMO_TEXT:
+                bundle._parsed[key] = frame
         bundle.artifacts.append(
             Artifact(path, kind, how, score, nbytes, snap, entry, decode_errors, lines, frame)
         )
@@ -734,6 +775,8 @@ def load_bundle(path: str | Path, *, limits: _archive.Limits | None = None) -> B
     except BundleError:
         bundle.close()
         raise
+    finally:
+        bundle._parsed.clear()  # the texts are read: their frames live in the artifacts
     if not bundle.artifacts:
         log.warning("%s: no artifact recognised", p)
         bundle.notes.append(Message("no artifact was recognised in this input"))

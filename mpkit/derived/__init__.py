@@ -28,7 +28,7 @@ from .timeline import ENTITIES, LINKS, TIMELINE, build_entities, build_links, bu
 if TYPE_CHECKING:
     from ..bundle import Bundle
 
-__all__ = ["ATTEMPTS", "ENTITIES", "LINKS", "TIMELINE", "Derived", "derive"]
+__all__ = ["ATTEMPTS", "ENTITIES", "LINKS", "TIMELINE", "Derived", "adopt", "derive"]
 
 
 class Derived:
@@ -59,6 +59,12 @@ class Derived:
 
 
 _CACHE: weakref.WeakKeyDictionary[Bundle, Derived] = weakref.WeakKeyDictionary()
+
+
+def adopt(views: Derived) -> None:
+    """Make ``views`` the derived views of their bundle (views made in another process and carried
+    over with the bundle, e.g. by a report's parent process to its kernel)."""
+    _CACHE[views.bundle] = views
 
 
 def derive(bundle: Bundle) -> Derived:

@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..regexes import for_arrow
 from ..schema import Column, conform
@@ -170,24 +172,6 @@ def log_instance(dl: pd.DataFrame, known: set[str]) -> pd.Series:
     return inst
 
 
-def _new(instance: str | None, row: Any, source: str) -> dict[str, Any]:
-    return {
-        "instance": instance,
-        "source": source,
-        "started_at": row.time,
-        "ended_at": row.time,
-        "file": row.file,
-        "first_line": row.line,
-        "last_line": row.line,
-        "arp_lookups": 0,
-        "ip_failures": 0,
-        "ssh_failures": 0,
-        "qemu_errors": 0,
-        "stage_reached": "qemu",
-        "daemon_restart": False,
-    }
-
-
 def _reach(att: dict[str, Any], stage: str) -> None:
     if _STAGES.index(stage) > _STAGES.index(att.get("stage_reached") or "daemon"):
         att["stage_reached"] = stage
@@ -216,72 +200,208 @@ FLAGS: dict[str, re.Pattern[str]] = {
 _ANY_FLAG = "|".join(for_arrow(rx.pattern) for rx in FLAGS.values())
 #: flags whose rows are only counted (many of them in a long wait): done by binary search, not in the loop
 COUNTED = {"ip_fail": ("ip_failures", "dhcp"), "ssh_fail": ("ssh_failures", "ssh")}
+#: flags (besides the counted ones and `lifecycle`) that make a row one the segmentation walks
+_WALKED = [k for k in FLAGS if k not in COUNTED and k != "lifecycle"] + ["nic_up", "problem"]
+#: the attempt fields that hold a time
+_TIME_KEYS = (
+    "started_at",
+    "ended_at",
+    "qemu_at",
+    "running_at",
+    "nic_up_at",
+    "ssh_wait_at",
+    "ip_found_at",
+    "ssh_up_at",
+)
 
 
-def _flagged(dl: pd.DataFrame) -> pd.DataFrame:
-    """The rows the segmentation must look at, with one boolean column per flag.
+class _Pos(int):
+    """A row position standing for that row's time until the walk is over (a Timestamp is costly)."""
 
-    One regex pass picks the candidate rows, the flags are computed on those only.  A huge log is
-    mostly `arp -an` lookups and trace-level IP failures: those are counted afterwards
-    (:func:`_count_waits`), not walked.
+
+def _arrow_strings(s: pd.Series) -> pa.ChunkedArray:
+    """A ``str`` Series as Arrow strings, without a copy when it is Arrow-backed already."""
+    arr = getattr(s.array, "_pa_array", None)
+    if arr is None:
+        arr = pa.chunked_array([pa.array(s.astype("str").to_numpy(na_value=None), pa.large_string())])
+    return arr
+
+
+def _take(arr: pa.ChunkedArray, rows: np.ndarray) -> pa.Array:
+    """``arr[rows]`` (rows sorted), taken chunk by chunk: Arrow's own ``take`` on a chunked array
+    first joins every chunk into one."""
+    if not len(rows):
+        return pa.array([], arr.type)
+    bounds = np.cumsum([0] + [len(c) for c in arr.chunks])
+    cuts = np.searchsorted(rows, bounds)
+    parts = [
+        arr.chunk(k).take(pa.array(rows[cuts[k] : cuts[k + 1]] - bounds[k]))
+        for k in range(arr.num_chunks)
+        if cuts[k + 1] > cuts[k]
+    ]
+    return pa.concat_arrays(parts) if len(parts) > 1 else parts[0]
+
+
+def _flags(dl: pd.DataFrame) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The rows the segmentation must look at (any flag, a warning or error, a QMP event, ``-loadvm``)
+    and, on those rows, one boolean array per flag.
+
+    One regular-expression pass over the log picks the rows; the flags are then decided once per
+    distinct message among them (a long wait repeats the same few lines thousands of times).
     """
-    msg = dl["message"].astype("str")
-    problem = dl["level"].isin(["warning", "error"]) | msg.str.startswith("qemu-system-", na=False)
+    msg = _arrow_strings(dl["message"])
+    problem = dl["level"].isin(["warning", "error"]).to_numpy(dtype=bool) | pc.fill_null(
+        pc.starts_with(msg, "qemu-system-"), False
+    ).to_numpy(zero_copy_only=False)
     cand = (
-        msg.str.contains(_ANY_FLAG, regex=True, na=False)
+        pc.fill_null(pc.match_substring_regex(msg, _ANY_FLAG), False).to_numpy(zero_copy_only=False)
         | problem
-        | dl["qmp_event"].notna()
-        | dl["qemu_loadvm"].notna()
+        | dl["qmp_event"].notna().to_numpy()
+        | dl["qemu_loadvm"].notna().to_numpy()
     )
-    frame = dl[cand]
-    sub = frame["message"].astype("str")
-    flags = {
-        f"f_{k}": sub.str.contains(for_arrow(rx.pattern), regex=True, na=False) for k, rx in FLAGS.items()
-    }
-    flags["f_nic_up"] = frame["qmp_event"].astype("str") == "NIC_RX_FILTER_CHANGED"
-    flags["f_problem"] = problem[cand]
-    frame = frame.assign(**flags)
-    counted = [f"f_{k}" for k in COUNTED]
-    others = [c for c in flags if c not in counted and c != "f_lifecycle"]
-    only_counted = frame[counted].any(axis=1) & ~frame[others].any(axis=1)
-    return frame[~only_counted]
+    idx = np.flatnonzero(cand)
+    enc = pc.dictionary_encode(_take(msg, idx))
+    uniq = enc.dictionary
+    codes = pc.fill_null(enc.indices, len(uniq)).to_numpy(zero_copy_only=False)  # null: the extra slot
+    flags: dict[str, np.ndarray] = {}
+    for k, rx in FLAGS.items():
+        hit = pc.fill_null(pc.match_substring_regex(uniq, for_arrow(rx.pattern)), False)
+        flags[k] = np.append(hit.to_numpy(zero_copy_only=False), False)[codes]
+    flags["nic_up"] = (dl["qmp_event"] == "NIC_RX_FILTER_CHANGED").fillna(False).to_numpy(dtype=bool)[idx]
+    flags["problem"] = problem[idx]
+    return idx, flags
 
 
-def _wait_rows(dl: pd.DataFrame, known: set[str]) -> dict[str, pd.DataFrame]:
-    """For each counted flag, its rows (with their instance), found once; `arp` rows are skipped fast."""
-    rest = dl[dl["category"] != "arp"]
-    msg = rest["message"].astype("str")
+def instance_codes(dl: pd.DataFrame, known: set[str]) -> tuple[np.ndarray, list[str]]:
+    """For each row, an index into the returned names of the instance it is about (-1: none).
+
+    The same as :func:`log_instance`, computed on the category codes instead of the names (no
+    Python object per row).
+    """
+    cat = dl["category"].array
+    names = [str(c) for c in cat.categories]
+    ccodes = np.asarray(cat.codes, dtype=np.int64)
+    is_known = np.array([c in known for c in cat.categories] + [False])
+    inst = np.where(is_known[ccodes], ccodes, -1)
+    if len(known) == 1:  # journald drops the category: one instance → it
+        prog = dl["program"].array
+        mp = np.array(["multipassd" in str(p) for p in prog.categories] + [False])
+        missing = (inst < 0) & (ccodes < 0) & mp[np.asarray(prog.codes, dtype=np.int64)]
+        if missing.any():
+            only = next(iter(known))
+            if only not in names:
+                names.append(only)
+            inst[missing] = names.index(only)
+    return inst, names
+
+
+def _file_codes(dl: pd.DataFrame) -> tuple[np.ndarray, list[Any]]:
+    """For each row, an index into the returned list of the artifact it came from.
+
+    A frame holds its artifacts one after the other, so the column is a few long runs: it is
+    read run by run instead of row by row.
+    """
+    arr = _arrow_strings(dl["file"]).combine_chunks()
+    if not len(arr):
+        return np.zeros(0, dtype=np.int64), []
+    runs = pc.run_end_encode(arr)
+    ends = runs.run_ends.to_numpy(zero_copy_only=False).astype(np.int64)
+    values = runs.values.to_pylist()
+    names = list(dict.fromkeys(values))
+    per_run = np.array([names.index(v) for v in values], dtype=np.int64)
+    return np.repeat(per_run, np.diff(np.concatenate([[0], ends]))), names
+
+
+class _Waits:
+    """The rows of one counted flag (IP or SSH failures) about an instance, by (instance, file)."""
+
+    def __init__(
+        self,
+        rows: np.ndarray,
+        inst: np.ndarray,
+        names: list[str],
+        fcode: np.ndarray,
+        files: list[Any],
+        lines: np.ndarray,
+    ) -> None:
+        self.rows = rows
+        self.lines = lines[rows]
+        key = inst[rows] * max(len(files), 1) + fcode[rows]
+        order = np.argsort(key, kind="stable")
+        sk = key[order]
+        cut = np.flatnonzero(np.diff(sk)) + 1
+        self.groups: dict[tuple[str, Any], np.ndarray] = {}
+        for part in np.split(order, cut) if len(order) else []:
+            k = int(key[part[0]])
+            self.groups[(names[k // max(len(files), 1)], files[k % max(len(files), 1)])] = part
+        self.group_lines = {k: self.lines[v] for k, v in self.groups.items()}
+
+
+def _wait_rows(
+    dl: pd.DataFrame,
+    idx: np.ndarray,
+    flags: dict[str, np.ndarray],
+    inst: np.ndarray,
+    names: list[str],
+    fcode: np.ndarray,
+    files: list[Any],
+) -> dict[str, _Waits]:
+    """For each counted flag, its rows about an instance (`arp` rows never are: skipped fast)."""
+    not_arp = (dl["category"] != "arp").to_numpy(dtype=bool)
+    lines = dl["line"].to_numpy(dtype="int64")
     out = {}
     for flag in COUNTED:
-        hit = msg.str.contains(for_arrow(FLAGS[flag].pattern), regex=True, na=False)
-        rows = rest[hit]
-        out[flag] = rows.assign(inst_=log_instance(rows, known)).dropna(subset=["inst_"])
+        rows = idx[flags[flag]]
+        rows = rows[not_arp[rows] & (inst[rows] >= 0)]
+        out[flag] = _Waits(rows, inst, names, fcode, files, lines)
     return out
 
 
-def _count_waits(waits: dict[str, pd.DataFrame], atts: list[dict[str, Any]]) -> None:
-    """Count each attempt's IP-lookup and SSH failures (trace level) by binary search over their lines."""
+def _count_waits(waits: dict[str, _Waits], atts: list[dict[str, Any]]) -> None:
+    """Count each attempt's IP-lookup and SSH failures (trace level) by binary search over their lines:
+    one search per instance and file for all its attempts at once."""
     for flag, (counter, stage) in COUNTED.items():
-        groups = {k: g for k, g in waits[flag].groupby(["inst_", "file"], sort=False)}
+        w = waits[flag]
+        by_key: dict[tuple[Any, Any], list[dict[str, Any]]] = {}
         for att in atts:
-            g = groups.get((att.get("instance"), att.get("file")))
-            if g is None or att.get("source") != "daemon_log":
-                continue
-            lines = g["line"].to_numpy(dtype="int64")
-            lo = int(np.searchsorted(lines, int(att["first_line"]), side="left"))
-            hi = (
-                int(np.searchsorted(lines, int(att["_next_first_line"]), side="left"))
-                if att.get("_next_first_line")
-                else len(lines)
-            )
-            if att.get("_ssh_up_at_line"):
-                hi = min(hi, int(np.searchsorted(lines, int(att["_ssh_up_at_line"]), side="left")))
-            if hi <= lo:
-                continue
-            att[counter] = att.get(counter, 0) + (hi - lo)
-            _reach(att, stage)
-            if att.get("ssh_up_at") is None and int(lines[hi - 1]) > int(att["last_line"]):
-                att["last_line"], att["ended_at"] = int(lines[hi - 1]), g["time"].iloc[hi - 1]
+            key = (att.get("instance"), att.get("file"))
+            if key in w.group_lines and att.get("source") == "daemon_log":
+                by_key.setdefault(key, []).append(att)
+        for key, group in by_key.items():
+            lines = w.group_lines[key]
+            first = np.array([int(a["first_line"]) for a in group], dtype=np.int64)
+            nxt = np.array([int(a.get("_next_first_line") or 0) for a in group], dtype=np.int64)
+            up = np.array([int(a.get("_ssh_up_at_line") or 0) for a in group], dtype=np.int64)
+            lo = np.searchsorted(lines, first, side="left")
+            hi = np.where(nxt > 0, np.searchsorted(lines, nxt, side="left"), len(lines))
+            hi = np.where(up > 0, np.minimum(hi, np.searchsorted(lines, up, side="left")), hi)
+            for i in np.flatnonzero(hi > lo).tolist():
+                att, h = group[i], int(hi[i])
+                att[counter] = att.get(counter, 0) + (h - int(lo[i]))
+                _reach(att, stage)
+                if att.get("ssh_up_at") is None and int(lines[h - 1]) > int(att["last_line"]):
+                    att["last_line"], att["ended_at"] = (
+                        int(lines[h - 1]),
+                        _Pos(int(w.rows[w.groups[key][h - 1]])),
+                    )
+
+
+def _new_at(instance: str | None, pos: int, file: Any, line: int, source: str) -> dict[str, Any]:
+    return {
+        "instance": instance,
+        "source": source,
+        "started_at": _Pos(pos),
+        "ended_at": _Pos(pos),
+        "file": file,
+        "first_line": line,
+        "last_line": line,
+        "arp_lookups": 0,
+        "ip_failures": 0,
+        "ssh_failures": 0,
+        "qemu_errors": 0,
+        "stage_reached": "qemu",
+        "daemon_restart": False,
+    }
 
 
 def _segment(bundle: Bundle) -> list[dict[str, Any]]:
@@ -289,8 +409,65 @@ def _segment(bundle: Bundle) -> list[dict[str, Any]]:
     if full.empty:
         return []
     known = known_instances(bundle)
-    dl = _flagged(full)
-    dl = dl.assign(inst_=log_instance(dl, known))
+    idx, flags = _flags(full)
+    inst_all, names = instance_codes(full, known)
+    counted = flags["ip_fail"] | flags["ssh_fail"]
+    walked = np.zeros(len(idx), dtype=bool)
+    for k in _WALKED:
+        walked |= flags[k]
+    keep = ~(counted & ~walked)  # rows that are only counted are counted afterwards, not walked
+    rows = idx[keep]
+    fl = {k: v[keep] for k, v in flags.items()}
+    times = full["time"].array
+    kept_msgs = _take(_arrow_strings(full["message"]), rows)
+    is_args = pc.fill_null(pc.starts_with(kept_msgs, "process arguments"), False).to_numpy(
+        zero_copy_only=False
+    )
+    is_qmp = pc.fill_null(pc.starts_with(kept_msgs, "QMP"), False).to_numpy(zero_copy_only=False)
+    # the message itself is read only where a regular expression must pull a name out of it
+    named = np.flatnonzero(fl["needs_start"] | fl["refused"])
+    msgs: list[str | None] = [None] * len(rows)
+    for j, m in zip(named.tolist(), kept_msgs.take(pa.array(named)).to_pylist(), strict=True):
+        msgs[j] = m
+    inst_codes = inst_all[rows].tolist()
+    lines = full["line"].to_numpy(dtype="int64")[rows].tolist()
+    fcode, fnames = _file_codes(full)
+    files = [fnames[c] for c in fcode[rows].tolist()]
+    cat = full["category"].array
+    qemu_cat = np.array(
+        [bool(QEMU_CATS.match(str(c))) for c in cat.categories] + [bool(QEMU_CATS.match("nan"))]
+    )
+    is_qemu_cat = qemu_cat[np.asarray(cat.codes, dtype=np.int64)[rows]]
+    bad_level = full["level"].isin(["warning", "error"]).to_numpy(dtype=bool)[rows]
+
+    def values(col: str) -> list[Any]:
+        s = full[col].iloc[rows] if len(rows) else full[col].iloc[:0]
+        return [v if isinstance(v, str) else None for v in s.astype(object).tolist()]
+
+    versions, macs, loadvms = values("daemon_version"), values("mac"), values("qemu_loadvm")
+    # the first progress marker each row carries (-1: none), decided for all rows at once
+    markers = [mk for mk in MARKERS if mk[0] not in COUNTED]
+    marker_id = np.full(len(rows), -1, dtype=np.int64)
+    for m_i in range(len(markers) - 1, -1, -1):
+        marker_id[fl[markers[m_i][0]]] = m_i
+    # what the walk asks of a row, packed into one small integer: a bit per question
+    bits = (
+        fl["daemon_start"] * 1
+        | fl["needs_start"] * 2
+        | fl["refused"] * 4
+        | (is_qemu_cat & bad_level) * 8
+        | fl["program"] * 16
+        | fl["starting"] * 32
+        | fl["running"] * 64
+        | fl["ssh_wait"] * 128
+        | fl["stop"] * 256
+        | fl["lifecycle"] * 512
+        | bad_level * 1024
+        | fl["exit"] * 2048
+        | (fl["problem"] & ~is_qmp) * 4096
+        | is_args * 8192
+    ).tolist()
+
     out: list[dict[str, Any]] = []
     open_: dict[str, dict[str, Any]] = {}
     version: str | None = None
@@ -301,103 +478,128 @@ def _segment(bundle: Bundle) -> list[dict[str, Any]]:
         if att is not None:
             out.append(att)
 
-    for row in dl.itertuples(index=False):
-        inst = row.inst_ if isinstance(row.inst_, str) else None
-        if row.f_daemon_start:
-            version = row.daemon_version if isinstance(row.daemon_version, str) else version
+    for pos, code, line, file, b, mk, ver, mac, lvm, msg in zip(
+        rows.tolist(),
+        inst_codes,
+        lines,
+        files,
+        bits,
+        marker_id.tolist(),
+        versions,
+        macs,
+        loadvms,
+        msgs,
+        strict=True,
+    ):
+        if b & 1:  # a daemon (re)start
+            version = ver if ver is not None else version
             for name in list(open_):
                 open_[name].setdefault("outcome", "unknown")
                 close(name)
             restart_pending = set()  # only `<name> needs starting` marks an auto-start
             continue
-        if row.f_needs_start:
-            m = R_NEEDS_START.match(str(row.message))
+        if b & 2:
+            m = R_NEEDS_START.match(str(msg))
             if m and m["name"] in known:
                 restart_pending.add(m["name"])
                 continue
-        if row.f_refused:
-            m = R_REFUSED.search(str(row.message))
+        if b & 4:
+            m = R_REFUSED.search(str(msg))
             if m:
                 name = m["name"] or m["name2"]
                 close(name)
-                refused = _new(name, row, "daemon_log")
+                refused = _new_at(name, pos, file, line, "daemon_log")
                 refused.update(outcome="refused", stage_reached="daemon", daemon_version=version)
                 out.append(refused)
                 continue
-        if QEMU_CATS.match(str(row.category)) and row.level in ("warning", "error") and len(open_) == 1:
+        if b & 8 and len(open_) == 1:  # QEMU's own warning or error: the only open attempt's
             only = next(iter(open_.values()))
             only["qemu_errors"] += 1
-            only["last_line"], only["ended_at"] = row.line, row.time
+            only["last_line"], only["ended_at"] = line, _Pos(pos)
             continue
-        if inst is None:
+        if code < 0:
             continue
+        inst = names[code]
         att = open_.get(inst)
         finished = att is not None and att.get("outcome") in ("ok", "qemu-exited", "refused")
+        f_starting = b & 32
         starts = bool(
-            row.f_program
+            b & 16
             or (
-                row.f_starting
-                and (att is None or att.get("running_at") is not None or att.get("_starting_seen"))
+                f_starting and (att is None or att.get("running_at") is not None or att.get("_starting_seen"))
             )
-            or (finished and (row.f_starting or row.f_running or row.f_ssh_wait))
+            or (finished and b & (32 | 64 | 128))
         )
-        if att is None and (row.f_stop or not (row.f_lifecycle or row.level in ("warning", "error"))):
+        if att is None and (b & 256 or not b & (512 | 1024)):
             continue  # a stop (NotRunning / finished at info level) is not a start attempt
         if starts or att is None:
             close(inst)
-            att = _new(inst, row, "daemon_log")
+            att = _new_at(inst, pos, file, line, "daemon_log")
             att["daemon_version"] = version
             att["daemon_restart"] = inst in restart_pending
             restart_pending.discard(inst)
             open_[inst] = att
-        att["last_line"], att["ended_at"] = row.line, row.time
-        if row.f_program or row.f_starting:
-            att.setdefault("qemu_at", row.time)
-            att["_starting_seen"] = att.get("_starting_seen") or bool(row.f_starting)
-        if isinstance(row.mac, str) and str(row.message).startswith("process arguments"):
-            att["mac"] = row.mac
-        if isinstance(row.qemu_loadvm, str):
-            att["loadvm"] = row.qemu_loadvm
-        marker = next((mk for mk in MARKERS if mk[0] not in COUNTED and getattr(row, f"f_{mk[0]}")), None)
-        if marker is not None:
-            _, at, stage, counter = marker
+        att["last_line"], att["ended_at"] = line, _Pos(pos)
+        if b & (16 | 32):
+            att.setdefault("qemu_at", _Pos(pos))
+            att["_starting_seen"] = att.get("_starting_seen") or bool(f_starting)
+        if mac is not None and b & 8192:
+            att["mac"] = mac
+        if lvm is not None:
+            att["loadvm"] = lvm
+        if mk >= 0:
+            _, at, stage, counter = markers[mk]
             if at and at not in att:
-                att[at] = row.time
-                att[f"_{at}_line"] = row.line
+                att[at] = _Pos(pos)
+                att[f"_{at}_line"] = line
             if counter:
                 att[counter] += 1
             _reach(att, stage)
             if at == "ssh_up_at":
                 att["outcome"] = "ok"
-        elif row.f_exit and att.get("ssh_up_at") is None:
+        elif b & 2048 and att.get("ssh_up_at") is None:
             att["outcome"] = "qemu-exited"
-        elif row.f_problem and att.get("ssh_up_at") is None and not str(row.message).startswith("QMP"):
+        elif b & 4096 and att.get("ssh_up_at") is None:
             att["qemu_errors"] += 1
     for name in list(open_):
         close(name)
-    waits = _wait_rows(full, known)
+    waits = _wait_rows(full, idx, flags, inst_all, names, fcode, fnames)
     _open_for_uncovered_waits(waits, out, version)
     _link_next_attempts(out)
     _count_waits(waits, out)
-    _count_arp_lookups(full, out)
+    _count_arp_lookups(full, out, fcode, fnames)
+    # the times, now that the walk is over: boxed all at once
+    slots = [(att, key) for att in out for key in _TIME_KEYS if isinstance(att.get(key), _Pos)]
+    boxed = list(times.take(np.array([int(a[k]) for a, k in slots], dtype=np.int64))) if slots else []
+    for (att, key), value in zip(slots, boxed, strict=True):
+        att[key] = value
     return out
 
 
 def _open_for_uncovered_waits(
-    waits: dict[str, pd.DataFrame], atts: list[dict[str, Any]], version: str | None
+    waits: dict[str, _Waits], atts: list[dict[str, Any]], version: str | None
 ) -> None:
-    """An instance whose IP/SSH failures come before any attempt of its own (a paste of trace lines) gets one."""
-    rows = pd.concat([w for w in waits.values() if len(w)]) if any(len(w) for w in waits.values()) else None
-    if rows is None:
-        return
-    for (inst, file), g in rows.sort_values("line", kind="stable").groupby(["inst_", "file"], sort=False):
-        first = g.iloc[0]
+    """An instance whose IP/SSH failures come before any attempt of its own (a paste of trace lines) gets one.
+
+    The instances are taken in the order of their first failure line (IP failures before SSH
+    failures on the same line).
+    """
+    firsts: dict[tuple[str, Any], tuple[int, int, int]] = {}  # (instance, file) → (line, order, row)
+    base = 0
+    for w in waits.values():
+        for key, members in w.groups.items():
+            j = int(members[0])  # within a file, rows are in line order
+            cand = (int(w.lines[j]), base + j, int(w.rows[j]))
+            if key not in firsts or cand[:2] < firsts[key][:2]:
+                firsts[key] = cand
+        base += len(w.rows)
+    for (inst, file), (first_line, _, row) in sorted(firsts.items(), key=lambda kv: kv[1][:2]):
         if any(
-            a.get("instance") == inst and a.get("file") == file and int(a["first_line"]) <= int(first["line"])
+            a.get("instance") == inst and a.get("file") == file and int(a["first_line"]) <= first_line
             for a in atts
         ):
             continue
-        att = _new(str(inst), first, "daemon_log")
+        att = _new_at(str(inst), row, file, first_line, "daemon_log")
         att["daemon_version"] = version
         atts.append(att)
 
@@ -413,37 +615,46 @@ def _link_next_attempts(atts: list[dict[str, Any]]) -> None:
             a["_next_first_line"] = int(b["first_line"])
 
 
-def _count_arp_lookups(dl: pd.DataFrame, atts: list[dict[str, Any]]) -> None:
+def _count_arp_lookups(
+    dl: pd.DataFrame, atts: list[dict[str, Any]], fcode: np.ndarray, fnames: list[Any]
+) -> None:
     """`arp -an` lookups (1.14.1–1.16.x) between each attempt's SSH wait and its SSH success or next attempt.
 
     One lookup serves every waiting instance, so each waiting attempt counts it; the last lookup
     extends a still-waiting attempt's end.  Vectorised: a binary search per attempt.
     """
-    is_arp = (dl["category"] == "arp") & (dl["subprocess"] == "arp")
+    is_arp = ((dl["category"] == "arp") & (dl["subprocess"] == "arp")).to_numpy(dtype=bool)
     if not is_arp.any():
         return
-    arp = dl.loc[is_arp, ["file", "line", "time"]]
-    by_file = {
-        f: (g["line"].to_numpy(dtype="int64"), g["time"].to_numpy())
-        for f, g in arp.groupby("file", sort=False)
-    }
+    pos = np.flatnonzero(is_arp)
+    codes = fcode[pos]
+    line_all = dl["line"].to_numpy(dtype="int64")
+    by_file: dict[Any, tuple[np.ndarray, np.ndarray]] = {}
+    for c in dict.fromkeys(codes.tolist()):
+        rows = pos[codes == c]
+        by_file[fnames[c]] = (line_all[rows], rows)
     starts: dict[tuple[Any, Any], list[int]] = {}
     for a in atts:
         starts.setdefault((a.get("instance"), a.get("file")), []).append(int(a["first_line"]))
     sorted_starts = {key: np.sort(np.asarray(v, dtype="int64")) for key, v in starts.items()}
+    by_key: dict[tuple[Any, Any], list[dict[str, Any]]] = {}
     for att in atts:
-        start = att.get("_ssh_wait_at_line")
-        if start is None or att.get("file") not in by_file:
-            continue
-        lines, times = by_file[att["file"]]
-        nxt = sorted_starts[(att.get("instance"), att.get("file"))]
-        k = int(np.searchsorted(nxt, int(att["first_line"]), side="right"))
-        stop = att.get("_ssh_up_at_line") or (int(nxt[k]) if k < len(nxt) else None)
-        lo = int(np.searchsorted(lines, int(start), side="right"))
-        hi = int(np.searchsorted(lines, int(stop), side="left")) if stop is not None else len(lines)
-        att["arp_lookups"] = max(0, hi - lo)
-        if hi > lo and att.get("ssh_up_at") is None and int(lines[hi - 1]) > int(att["last_line"]):
-            att["last_line"], att["ended_at"] = int(lines[hi - 1]), pd.Timestamp(times[hi - 1])
+        if att.get("_ssh_wait_at_line") is not None and att.get("file") in by_file:
+            by_key.setdefault((att.get("instance"), att.get("file")), []).append(att)
+    for key, group in by_key.items():  # one binary search per instance and file for all its attempts
+        lines, rows = by_file[key[1]]
+        nxt = sorted_starts[key]
+        first = np.array([int(a["first_line"]) for a in group], dtype=np.int64)
+        k = np.searchsorted(nxt, first, side="right")
+        after = np.where(k < len(nxt), nxt[np.minimum(k, len(nxt) - 1)], -1)
+        up = np.array([int(a.get("_ssh_up_at_line") or 0) for a in group], dtype=np.int64)
+        stop = np.where(up > 0, up, after)
+        lo = np.searchsorted(lines, np.array([int(a["_ssh_wait_at_line"]) for a in group]), side="right")
+        hi = np.where(stop >= 0, np.searchsorted(lines, stop, side="left"), len(lines))
+        for att, lo_i, hi_i in zip(group, lo.tolist(), hi.tolist(), strict=True):
+            att["arp_lookups"] = max(0, hi_i - lo_i)
+            if hi_i > lo_i and att.get("ssh_up_at") is None and int(lines[hi_i - 1]) > int(att["last_line"]):
+                att["last_line"], att["ended_at"] = int(lines[hi_i - 1]), _Pos(int(rows[hi_i - 1]))
 
 
 def _finish(att: dict[str, Any], log_end: Any, client: dict[str, str]) -> None:

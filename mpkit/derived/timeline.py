@@ -232,21 +232,37 @@ def build_links(bundle: Bundle, attempts: pd.DataFrame) -> pd.DataFrame:
     if not dl.empty:
         names = known_instances(bundle)
         known |= names
-        inst = log_instance(dl, names)
-        args = dl[dl["mac"].notna() & dl["message"].astype("str").str.startswith("process arguments")]
-        for i, r in args.iterrows():
+        with_mac = dl[dl["mac"].notna()]  # the few rows naming a MAC, looked at column by column
+        args = with_mac[with_mac["message"].astype("str").str.startswith("process arguments")]
+        inst = log_instance(args, names)
+        for who, mac, file, line, time in zip(
+            inst.tolist(),
+            args["mac"].tolist(),
+            args["file"].tolist(),
+            args["line"].tolist(),
+            args["time"].tolist(),
+            strict=True,
+        ):
             rows.append(
                 {
-                    "instance": inst.get(i),
-                    "mac": r["mac"],
+                    "instance": who,
+                    "mac": mac,
                     "link": "instance-mac",
                     "via": "qemu-args",
-                    "file": r["file"],
-                    "line": r["line"],
-                    "time": r["time"],
+                    "file": file,
+                    "line": line,
+                    "time": time,
                 }
             )
-        dh = dl[dl["mac"].notna() & dl["program"].astype("str").str.startswith("dnsmasq")]
+        prog = with_mac["program"]
+        dnsmasq = (
+            [c for c in prog.cat.categories if str(c).startswith("dnsmasq")]
+            if isinstance(prog.dtype, pd.CategoricalDtype)
+            else None
+        )
+        dh = with_mac[
+            prog.isin(dnsmasq) if dnsmasq is not None else prog.astype("str").str.startswith("dnsmasq")
+        ]
         for _, r in dh.iterrows():
             msg = str(r["message"])
             host = msg.split()[-1] if msg.startswith("DHCPACK") and len(msg.split()) >= 4 else None

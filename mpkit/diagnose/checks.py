@@ -208,7 +208,9 @@ def _make_signature_check(sig: dict[str, Any]) -> CheckFn:
             looked = True
             msgs = frame["message"].astype("str")
             hits = frame[msgs.str.contains(fast, regex=True, na=False)]
-            for r in hits.head(MAX_EVIDENCE * 2).itertuples(index=False):
+            if hits.empty:
+                continue
+            for r in hits[["file", "line", "message"]].head(MAX_EVIDENCE * 2).itertuples(index=False):
                 text = str(r.message)
                 m = rx.search(text)
                 line_text = next((ln for ln in text.splitlines() if m and m.group(0) in ln), text)

@@ -30,7 +30,17 @@ notebook) keep working.
 
 from __future__ import annotations
 
-from .context import ReportContext, focus, prepare, redacted_copy, redactor_class
+from .context import (
+    CHARTS,
+    ReportContext,
+    chart,
+    diagnosis,
+    focus,
+    prepare,
+    prepare_to_file,
+    redacted_copy,
+    redactor_class,
+)
 from .fleet import FLEET_COLUMNS, NO_FAILURE, batch, batch_task, fleet_index
 from .markup import HTML_CSP, Html, esc, page
 from .params import DIAGNOSIS_MIME, PARAMETERS, Param, validate_parameters
@@ -93,6 +103,10 @@ __all__ = [
     "page",
     "redacted_copy",
     "redactor_class",
+    "diagnosis",
+    "prepare_to_file",
+    "chart",
+    "CHARTS",
     # views (called by the notebook)
     "emit",
     "header",

@@ -10,8 +10,10 @@ from __future__ import annotations
 import json
 import logging
 import os
+import pickle
 import shutil
 import tempfile
+import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from .. import plots
-from ..derived import derive
+from ..derived import adopt, derive
 from ..errors import ReportError
 from ..i18n import Message, _, set_language
 from .params import validate_parameters
@@ -204,11 +206,21 @@ def prepare(
     redact: bool = False,
     title: str | None = None,
     lang: str | None = None,
+    prepared: str | os.PathLike[str] | None = None,
 ) -> ReportContext:
     """Validate the parameters, choose the language, load the bundle (redacted when asked) and set up
-    the window."""
+    the window.
+
+    ``prepared``: the file where the process running the notebook writes this same context and its
+    diagnosis (:func:`prepare_to_file`), made while the kernel started; it is read from there when
+    it arrives, and made here when that process could not.
+    """
     from ..bundle import load_bundle
 
+    if prepared is not None:
+        ready = _wait_for(Path(prepared))
+        if ready is not None:
+            return ready
     params = validate_parameters(
         {
             "bundle": bundle,
@@ -289,6 +301,121 @@ def prepare(
     ctx.since = _on_clock(params["since"], b.clock, notes, "since")
     ctx.until = _on_clock(params["until"], b.clock, notes, "until")
     return ctx
+
+
+#: how long the kernel waits for the context its parent process prepares before making its own
+PREPARED_WAIT_S = 600.0
+
+
+def prepare_to_file(params: dict[str, Any], path: Path) -> None:
+    """Make the report context and the diagnosis for validated ``params`` and pickle them to ``path``.
+
+    Run by the process that starts the kernel, while the kernel starts; the notebook's
+    :func:`prepare` then reads them instead of loading the bundle again.  When anything fails, a
+    ``.failed`` file beside ``path`` says so and the kernel does the work itself (and shows the
+    error where it happens, as it always did).
+    """
+    from ..diagnose import diagnose
+
+    try:
+        ctx = prepare(
+            bundle=params.get("bundle"),
+            instance=params.get("instance"),
+            attempt=params.get("attempt"),
+            since=params.get("since"),
+            until=params.get("until"),
+            redact=bool(params.get("redact")),
+            title=params.get("title"),
+            lang=params.get("lang"),
+        )
+        views = derive(ctx.bundle)
+        diagnosis = diagnose(ctx.bundle, instance=ctx.instance, attempt=ctx.attempt)
+        focused = focus(ctx, diagnosis)  # shares ctx's cache: the kernel's focus finds it filled
+        ctx._cache["charts"] = {name: Drawn.of(draw(focused)) for name, draw in CHARTS.items()}
+        b = ctx.bundle
+        # the pickle holds what was read and derived, not the archive's temporary folder (the
+        # parent removes it) nor the frames before they were put on the bundle's clock
+        held: dict[str, Any] = {k: b.__dict__.pop(k) for k in ("_unpacked", "_raw_frames") if k in b.__dict__}
+        b.__dict__["_unpacked"] = None
+        try:
+            part = path.with_suffix(".part")
+            with open(part, "wb") as fh:
+                pickle.dump((ctx, views, diagnosis), fh, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(part, path)
+        finally:
+            b.__dict__.update(held)
+            b.close()
+    except Exception as exc:  # the kernel makes it instead, and shows what went wrong
+        log.debug("report context not prepared beside the kernel: %s: %s", type(exc).__name__, exc)
+        path.with_suffix(".failed").touch()
+
+
+def _wait_for(path: Path) -> ReportContext | None:
+    """The context :func:`prepare_to_file` wrote to ``path`` (waiting for it), or None if it failed."""
+    failed = path.with_suffix(".failed")
+    deadline = time.monotonic() + PREPARED_WAIT_S
+    while not path.exists():
+        if failed.exists() or time.monotonic() > deadline:
+            return None
+        time.sleep(0.005)
+    with open(path, "rb") as fh:
+        ctx, views, diagnosis = pickle.load(fh)  # noqa: S301 - written by this report's own process
+    set_language(ctx.lang)
+    adopt(views)
+    ctx._cache["diagnosis"] = diagnosis
+    return ctx
+
+
+class Drawn:
+    """A chart already drawn: it shows in a notebook exactly as the figure it was drawn from."""
+
+    def __init__(self, html: str, text: str) -> None:
+        self.html, self.text = html, text
+
+    @classmethod
+    def of(cls, figure: Any) -> Drawn:
+        """The drawing of ``figure`` (its HTML and its plain-text form)."""
+        return cls(figure._repr_html_(), repr(figure))
+
+    def _repr_html_(self) -> str:
+        return self.html
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+#: the report's charts, by name, each drawn from the focused context
+CHARTS: dict[str, Any] = {
+    "candidates": lambda ctx: plots.candidates_chart(ctx.diagnosis),
+    "attempts": lambda ctx: plots.attempts_gantt(ctx.attempts, tz=ctx.tz),
+    "dhcp": lambda ctx: plots.dhcp_story(
+        ctx.frame("leases"),
+        ctx.frame("neighbours"),
+        ctx.dhcp_messages,
+        mac=ctx.mac,
+        tz=ctx.tz,
+        attempts=ctx.attempts,
+    ),
+    "log": lambda ctx: plots.log_activity(ctx.frame("daemon_log"), ctx.attempts, tz=ctx.tz),
+    "coverage": lambda ctx: plots.coverage_chart(ctx.coverage),
+}
+
+
+def chart(ctx: ReportContext, name: str) -> Any:
+    """Chart ``name`` of :data:`CHARTS` for the focused ``ctx``: drawn beside the kernel when the
+    context was prepared there, else drawn now."""
+    drawn = ctx._cache.get("charts", {}).get(name)
+    return drawn if drawn is not None else CHARTS[name](ctx)
+
+
+def diagnosis(ctx: ReportContext) -> Diagnosis:
+    """The diagnosis the report explains: the one prepared with the context, else made now."""
+    from ..diagnose import diagnose
+
+    got = ctx._cache.get("diagnosis")
+    if got is None:
+        got = ctx._cache["diagnosis"] = diagnose(ctx.bundle, instance=ctx.instance, attempt=ctx.attempt)
+    return got
 
 
 def _on_clock(value: str | None, clock: str, notes: list[str], name: str) -> pd.Timestamp | None:

@@ -65,6 +65,11 @@ PARAMETERS: dict[str, Param] = {
     "lang": Param(
         (str,), None, "language of the report: en or zh-CN (None: MPKIT_LANG, else the locale, else English)"
     ),
+    "prepared": Param(
+        (str, os.PathLike),
+        None,
+        "where the process that runs the notebook writes the loaded bundle and its diagnosis (None: made here)",
+    ),
 }
 
 
@@ -171,6 +176,8 @@ def validate_parameters(params: dict[str, Any]) -> dict[str, Any]:
             raise ReportError(
                 Message("since ({since}) is after until ({until})", since=out["since"], until=out["until"])
             )
+    if out["prepared"] is not None:
+        out["prepared"] = os.fspath(out["prepared"])
     if out["title"] is not None and len(out["title"]) > 200:
         raise ReportError(Message("parameter title is longer than 200 characters"))
     try:

@@ -11,6 +11,7 @@ import re
 import shutil
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +19,7 @@ from typing import Any
 
 from ..errors import ReportError
 from ..i18n import Message, _, language
-from .context import redactor_class
+from .context import prepare_to_file, redactor_class
 from .markup import clip, esc, page
 from .params import DIAGNOSIS_MIME, validate_parameters
 
@@ -294,7 +295,15 @@ def run_report(
             link.symlink_to(src)
             params = {**params, "bundle": str(link)}
         out_nb = tmp / "report.ipynb"
-        error = _execute(nb_in, out_nb, params, kernel=kernel, quiet=quiet, timeout=timeout, cwd=tmp)
+        # the bundle is read and diagnosed here while the kernel starts; the notebook takes the result
+        ready = tmp / "prepared.pickle"
+        worker = threading.Thread(target=prepare_to_file, args=(params, ready), daemon=True)
+        worker.start()
+        with_ready = {**params, "prepared": str(ready)}
+        try:
+            error = _execute(nb_in, out_nb, with_ready, kernel=kernel, quiet=quiet, timeout=timeout, cwd=tmp)
+        finally:
+            worker.join()
         nb = (
             nbformat.read(str(out_nb), as_version=4)
             if out_nb.exists()
