@@ -247,3 +247,11 @@ def test_special_files_in_a_directory_are_listed_not_read(tmp_path: Path) -> Non
     os.mkfifo(tmp_path / "pipe")
     b = mpkit.load_bundle(tmp_path)  # must not block reading the FIFO
     assert any(u.path == "pipe" and "not a regular file" in u.reason for u in b.unrecognised)
+
+
+def test_timeline_messages_never_print_a_missing_value() -> None:
+    # the default sample's lease has an ``ff,`` client id and no MAC
+    t = derive(mpkit.load_bundle(mpkit.sample("default"))).timeline
+    messages = t["message"].astype("str")
+    assert not messages.str.contains(r"\b(?:nan|None|<NA>)\b").any(), messages[messages.str.contains("nan")]
+    assert messages.str.contains("lease entry 192.168.64.7 ↔ no MAC").any()

@@ -148,7 +148,7 @@ def build_timeline(bundle: Bundle) -> pd.DataFrame:
                     "kind": kind,
                     "mac": r.get("mac"),
                     "ip": r.get("ip"),
-                    "message": f"{kind.split('-')[0]} entry {r.get('ip')} ↔ {r.get('mac')}",
+                    "message": f"{kind.split('-')[0]} entry {_shown(r.get('ip'))} ↔ {_shown(r.get('mac'), 'no MAC')}",
                     "file": r.get("file"),
                     "line": r.get("line"),
                 }
@@ -201,6 +201,11 @@ def _same_clock(times: pd.Series, like: pd.Series) -> pd.Series:
     if want and not aware:
         return times.dt.tz_localize("UTC")
     return times
+
+
+def _shown(v: Any, missing: str = "?") -> str:
+    """A value for a timeline message: ``missing`` instead of ``nan``/``None``/``<NA>``."""
+    return missing if _isna(v) else str(v)
 
 
 def _isna(v: Any) -> bool:
