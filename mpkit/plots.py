@@ -272,7 +272,6 @@ def attempts_gantt(
     *,
     tz: str = "UTC",
     ssh_budget_s: float = SSH_BUDGET_S,
-    highlight: tuple[str | None, int | None] | None = None,
     max_rows: int = 30,
     title: str | None = None,
 ) -> ReportFigure:

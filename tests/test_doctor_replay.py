@@ -334,6 +334,14 @@ def test_doctor_targets_file(tmp_path):
     f.write_text(json.dumps({"brigde": "br9"}))
     with pytest.raises(CollectError, match="unknown targets brigde"):
         targets_from_file(f)
+    for bad, why in (
+        ({"bridge": 3}, "bridge must be a string"),
+        ({"multipass": "multipass"}, "multipass must be a non-empty list of strings"),
+        ({"daemon_restart": []}, "daemon_restart must be a non-empty list"),
+    ):
+        f.write_text(json.dumps(bad))
+        with pytest.raises(CollectError, match=why):
+            targets_from_file(f)
 
 
 # --- no answer reaches a destructive command -----------------------------------------------------

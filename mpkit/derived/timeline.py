@@ -73,10 +73,6 @@ ENTITIES = {
 }
 
 
-def _col(f: pd.DataFrame, name: str) -> pd.Series:
-    return f[name] if name in f.columns else pd.Series([None] * len(f), index=f.index, dtype="object")
-
-
 def build_timeline(bundle: Bundle) -> pd.DataFrame:
     """Every timed event on one clock.  The daemon log (possibly millions of rows) is taken as
     columns; the other, small sources row by row."""

@@ -52,14 +52,19 @@ TITLES: dict[str, str] = {}
 FACTS: set[str] = set()
 
 
-def check(check_id: str, title: str, *, fact: bool = False) -> Callable[[CheckFn], CheckFn]:
-    """Register a check; ``fact`` marks one whose ``fail`` describes the host, not a failure."""
+def check(
+    check_id: str, title: str, *, fact: bool = False, sign: bool = False
+) -> Callable[[CheckFn], CheckFn]:
+    """Register a check; ``fact`` marks one whose ``fail`` describes the host, not a failure, and
+    ``sign`` one whose ``fail`` is a failure signature read from a log or the client."""
 
     def deco(fn: CheckFn) -> CheckFn:
         REGISTRY[check_id] = fn
         TITLES[check_id] = title
         if fact:
             FACTS.add(check_id)
+        if sign:
+            SIGNS.add(check_id)
         return fn
 
     return deco
@@ -253,9 +258,7 @@ def _make_signature_check(sig: dict[str, Any]) -> CheckFn:
 SIGNS: set[str] = set()
 
 for _sig in SIGNATURES:
-    SIGNS.add(_sig["check"])
-    TITLES[_sig["check"]] = _sig["title"]
-    REGISTRY[_sig["check"]] = _make_signature_check(_sig)
+    check(_sig["check"], _sig["title"], sign=True)(_make_signature_check(_sig))
 
 
 # -- structured checks ------------------------------------------------------------------------
@@ -1287,9 +1290,7 @@ def _make_client_check(kind: str) -> CheckFn:
 
 
 for _kind, _title in CLIENT_KINDS.items():
-    SIGNS.add(f"client.says-{_kind}")
-    TITLES[f"client.says-{_kind}"] = _title
-    REGISTRY[f"client.says-{_kind}"] = _make_client_check(_kind)
+    check(f"client.says-{_kind}", _title, sign=True)(_make_client_check(_kind))
 
 #: how an attempt can end, each a check (``attempt.ended-<outcome>``): fail when it ended so
 ATTEMPT_ENDINGS = {
@@ -1314,9 +1315,7 @@ def _make_ending_check(outcome: str) -> CheckFn:
 
 
 for _out, _title in ATTEMPT_ENDINGS.items():
-    SIGNS.add(f"attempt.ended-{_out}")
-    TITLES[f"attempt.ended-{_out}"] = _title
-    REGISTRY[f"attempt.ended-{_out}"] = _make_ending_check(_out)
+    check(f"attempt.ended-{_out}", _title, sign=True)(_make_ending_check(_out))
 
 #: checks that look the instance up by its MAC: weaker when the MAC was paired by guesswork
 MAC_DEPENDENT = (

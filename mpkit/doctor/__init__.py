@@ -58,7 +58,14 @@ def targets_from_file(path: str | Path) -> Targets:
     unknown = sorted(set(doc) - known)
     if unknown:
         raise CollectError(f"{path}: unknown targets {', '.join(unknown)}; known: {', '.join(sorted(known))}")
-    values: dict[str, Any] = {
-        k: (tuple(v) if k in _TUPLES and isinstance(v, list) else v) for k, v in doc.items()
-    }
+    values: dict[str, Any] = {}
+    for k, v in doc.items():
+        if k in _TUPLES:
+            if not (isinstance(v, list) and v and all(isinstance(x, str) for x in v)):
+                raise CollectError(f"{path}: {k} must be a non-empty list of strings (a command), not {v!r}")
+            values[k] = tuple(v)
+        elif not isinstance(v, str):
+            raise CollectError(f"{path}: {k} must be a string, not {v!r}")
+        else:
+            values[k] = v
     return Targets(**values)

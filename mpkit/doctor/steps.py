@@ -14,7 +14,6 @@ queries that can take minutes); those are steps of their own.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -156,8 +155,3 @@ STEPS: tuple[InfoStep, ...] = (
 def steps_for(platform: str | None) -> list[InfoStep]:
     """The information steps that exist on ``platform`` (all of them when it is unknown)."""
     return [s for s in STEPS if platform is None or platform in s.platforms]
-
-
-def first_look_files(all_files: Sequence[str]) -> list[str]:
-    """The catalog files the first look takes: every one but the slow log queries."""
-    return [f for f in all_files if f not in SLOW_SOURCES]

@@ -43,48 +43,6 @@ _LOADVM = r"(?:^|[ ,])-loadvm,? (?P<loadvm>[^,' ]+)"
 _IP_CONTEXT = r"connecting to |Found ip match|IPv4|ssh connection failed|ping"
 
 
-def _str_series(arr: pa.Array) -> pd.Series:
-    """An Arrow string array as a pandas ``str`` Series (empty strings become NA)."""
-    arr = pc.if_else(pc.equal(arr, ""), pa.scalar(None, arr.type), arr) if len(arr) else arr
-    return arr.to_pandas().astype("str") if len(arr) else pd.Series([], dtype="str")
-
-
-def _int_series(arr: pa.Array | pa.ChunkedArray) -> pd.Series:
-    """An Arrow integer array (nulls allowed) as a pandas ``Int64`` Series, without Python objects.
-
-    The values are copied once, chunk by chunk; a column with no value at all gets zero-filled
-    values that take no memory until written.
-    """
-    chunks = [
-        c if pa.types.is_null(c.type) else pc.cast(c, pa.int64())
-        for c in (arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr])
-    ]
-    n = sum(len(c) for c in chunks)
-    if all(c.null_count == len(c) for c in chunks):
-        return pd.Series(
-            pd.arrays.IntegerArray(np.zeros(n, dtype="int64"), np.ones(n, dtype=bool)), copy=False
-        )
-    values = np.concatenate(
-        [
-            np.zeros(len(c), dtype="int64")
-            if pa.types.is_null(c.type)
-            else (pc.fill_null(c, 0) if c.null_count else c).to_numpy(zero_copy_only=False)
-            for c in chunks
-        ]
-    ).astype("int64", copy=False)
-    mask = np.concatenate(
-        [
-            np.ones(len(c), dtype=bool)
-            if pa.types.is_null(c.type)
-            else c.is_null().to_numpy(zero_copy_only=False)
-            if c.null_count
-            else np.zeros(len(c), dtype=bool)
-            for c in chunks
-        ]
-    )
-    return pd.Series(pd.arrays.IntegerArray(values, mask), copy=False)
-
-
 def _strings(v: Any, n: int) -> pa.Array:
     if v is None:
         return pa.nulls(n, pa.large_string())
